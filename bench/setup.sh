@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create bench/.venv: MLflow (pinned) plus gittrack from this checkout (editable).
+# MLflow is never a gittrack dependency; it lives only in this virtualenv.
+# Needs only Python 3.10+, git and the package registry.
+set -euo pipefail
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+VENV="${BENCH_VENV:-$BENCH/.venv}"
+MLFLOW_VERSION="3.17.2"  # pinned (3.18.0 exists but its mlflow-skinny 3.18.0 was not installable here)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "mlflow==$MLFLOW_VERSION" pyinstrument
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"
+"$VENV/bin/python" - <<'PY'
+import mlflow, gittrack
+print(f"bench/.venv ready: mlflow {mlflow.__version__}, gittrack {gittrack.__version__}")
+PY

@@ -1,0 +1,56 @@
+"""gittrack: Git-native experiment tracking with an MLflow-compatible API.
+
+``import gittrack as mlflow`` and MLflow tracking code keeps working; runs are
+plain files under ``.runs/`` in your repository.  Attributes are imported on first
+use, so ``import gittrack`` (and the CLI's ``--help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "api": (
+        "ActiveRun",
+        "active_run",
+        "end_run",
+        "get_artifact_uri",
+        "get_run",
+        "get_tracking_uri",
+        "last_active_run",
+        "log_artifact",
+        "log_artifacts",
+        "log_dict",
+        "log_metric",
+        "log_metrics",
+        "log_param",
+        "log_params",
+        "log_text",
+        "set_experiment",
+        "set_tag",
+        "set_tags",
+        "set_tracking_uri",
+        "start_run",
+    ),
+    "client": ("Client", "MlflowClient", "search_runs"),
+    "entities": ("Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"),
+    "errors": ("GittrackError",),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gittrack' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"gittrack.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

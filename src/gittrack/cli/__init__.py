@@ -1,0 +1,81 @@
+"""The ``gittrack`` command line: thin Click commands over the library.
+
+Each command parses options, makes one library call and renders the result.
+:class:`GittrackGroup` is the one boundary where library errors become a single
+``Error: ...`` line on stderr and exit status 1.  Heavy modules (pandas, GitPython)
+are imported inside the commands that need them, so ``gittrack --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from gittrack import __version__
+from gittrack.cli.options import Context
+
+
+class GittrackGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        from gittrack.errors import GittrackError
+
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            try:
+                return super().invoke(ctx)
+            except GittrackError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                sys.exit(1)
+            except BrokenPipeError:  # `gittrack ls | head`
+                sys.stderr.close()
+                sys.exit(0)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+@click.group(cls=GittrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="gittrack")
+@click.option(
+    "--store",
+    metavar="PATH",
+    envvar="GITTRACK_DIR",
+    help="Run store to use (default: .runs at the top of the git work tree).",
+)
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """Git-native experiment tracking: runs are plain files in your repository.
+
+    \b
+    Example:
+      gittrack init
+      python train.py        # uses `import gittrack as mlflow`
+      gittrack ls
+    """
+    ctx.obj = Context(store_option=store)
+
+
+def main() -> None:
+    cli(prog_name="gittrack")
+
+
+def _register() -> None:
+    from gittrack.cli import runs, setup
+
+    for module in (setup, runs):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()

@@ -1,0 +1,114 @@
+"""``gittrack ls``: the runs table, newest first, as people read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gittrack.store.layout import iso_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUMMARY_COLUMNS = ("id", "name", "experiment", "status", "start", "duration", "commit")
+
+
+def ls(
+    store: Path,
+    *,
+    experiments: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    limit: int | None = None,
+    columns: Sequence[str] | None = None,
+    all_columns: bool = False,
+    view: str = "active",
+    rev: str | None = None,
+    exact: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Runs matching the query as a display table (short ids, commit with ``*`` when dirty)."""
+    from gittrack.query.search import search
+
+    frame = search(
+        store,
+        experiments=experiments,
+        filter_string=filter_string,
+        order_by=order_by,
+        max_results=limit,
+        view=view,
+        rev=rev,
+        warn=warn,
+    )
+    return display_frame(frame, columns=columns, all_columns=all_columns, exact=exact)
+
+
+def display_frame(
+    frame: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    all_columns: bool = False,
+    exact: bool = False,
+) -> pd.DataFrame:
+    """Summary columns, then params and metrics (and tags with ``all_columns``).
+
+    With ``exact`` (csv/json) ids, times and commits are given in full, durations in seconds.
+    """
+    import pandas as pd
+
+    ids = list(frame["run_id"])
+    commits = zip(frame["git.commit"], frame["git.dirty"], strict=True)
+    shown: dict[str, Any] = {
+        "id": ids if exact else short_ids(ids),
+        "name": list(frame["run_name"]),
+        "experiment": list(frame["experiment_id"]),
+        "status": list(frame["status"]),
+        "start": [_start(v, exact) for v in frame["start_time"]],
+        "duration": list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
+        "commit": [_commit(c, d, exact) for c, d in commits],
+    }
+    if all_columns:
+        extra = [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))]
+    elif columns:
+        extra = list(columns)
+    else:
+        extra = [c for c in frame.columns if c.startswith(("params.", "metrics."))]
+    for name in extra:
+        shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
+    return pd.DataFrame(shown)
+
+
+def short_ids(run_ids: list[str], minimum: int = 15) -> list[str]:
+    """The shortest prefixes (at least date and time) that tell the given runs apart, like git."""
+    length = minimum
+    while length < max((len(r) for r in run_ids), default=0):
+        if len({r[:length] for r in run_ids}) == len(run_ids):
+            break
+        length += 1
+    return [r[:length] for r in run_ids]
+
+
+def _start(epoch_ms: Any, exact: bool) -> str:
+    try:
+        text = iso_utc(int(epoch_ms))
+    except (TypeError, ValueError):  # missing (None, pd.NA) or NaN
+        return ""
+    return text if exact else text[:16].replace("T", " ")
+
+
+def _duration(seconds: object) -> str:
+    if seconds is None or seconds != seconds:
+        return ""
+    total = float(seconds)  # type: ignore[arg-type]
+    if total < 60:
+        return f"{total:.1f}s"
+    minutes, secs = divmod(int(total), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _commit(commit: object, dirty: object, exact: bool) -> str:
+    if not isinstance(commit, str) or not commit:
+        return ""
+    return (commit if exact else commit[:8]) + ("*" if dirty is True else "")

@@ -1,0 +1,448 @@
+"""Tokenizer and recursive-descent parser for run filters and order-by keys.
+
+The language is MLflow's ``search_runs`` filter syntax plus ``OR`` and
+parentheses::
+
+    filter     := and_expr (OR and_expr)*
+    and_expr   := primary (AND primary)*
+    primary    := '(' filter ')' | comparison
+    comparison := identifier ( ('=' | '!=' | '<' | '<=' | '>' | '>=') value
+                             | (LIKE | ILIKE) string
+                             | [NOT] IN '(' value (',' value)* ')'
+                             | IS [NOT] NULL )
+    identifier := prefix '.' (key | `quoted key` | "quoted key")
+    order_by   := identifier [ASC | DESC] (',' identifier [ASC | DESC])*
+
+Parsing only builds the small AST below; user text is never evaluated.  Type
+errors (a string against a metric, LIKE with a number) are raised here rather
+than during evaluation so that they carry the column of the offending token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias, TypeVar
+
+from gittrack.errors import FilterError
+
+# MLflow accepts each prefix in several spellings.
+_PREFIX_SPELLINGS = {
+    "metrics": ("metrics", "metric"),
+    "params": ("params", "param", "parameters", "parameter"),
+    "tags": ("tags", "tag"),
+    "attributes": ("attributes", "attribute", "attr", "run"),
+}
+_PREFIXES = {alias: kind for kind, aliases in _PREFIX_SPELLINGS.items() for alias in aliases}
+_SINGULAR = {"metrics": "metric", "params": "param", "tags": "tag", "attributes": "attribute"}
+STRING_ATTRIBUTES = ("run_id", "run_name", "status", "experiment_id", "lifecycle_stage")
+NUMERIC_ATTRIBUTES = ("start_time", "end_time", "duration")
+ATTRIBUTES = STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES
+_ATTRIBUTE_NAMES = {name: name for name in ATTRIBUTES} | {"experiment": "experiment_id"}
+
+_COMPARATORS = ("=", "!=", "<", "<=", ">", ">=")
+_ORDERING = ("<", "<=", ">", ">=")
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
+_OPERATOR_LIST = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
+
+# A word starts with a letter so that '-1e-3' is a number, yet keys such as
+# 'val/loss' or 'model.depth' stay one word after their prefix.
+_WORD = re.compile(r"[^\W\d][\w\-./]*")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_TAIL = re.compile(r"[\w.]+")
+_OPERATOR = re.compile(r"[<>=!]+")
+_PUNCTUATION = {"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}
+# A quote inside a quoted string or key is written twice, as in SQL.
+_QUOTED = {
+    "'": ("STRING", re.compile(r"'(?:[^']|'')*'"), "unterminated string: expected a closing '"),
+    '"': ("DQUOTE", re.compile(r'"(?:[^"]|"")*"'), 'unterminated string: expected a closing "'),
+    "`": ("BTICK", re.compile(r"`(?:[^`]|``)*`"), "unterminated key: expected a closing `"),
+}
+_VALUE_KINDS = ("STRING", "DQUOTE", "NUMBER")
+
+Value: TypeAlias = "str | float"
+T = TypeVar("T")
+
+
+class _Problem(Exception):
+    """A syntax error at a 0-based offset; public functions turn it into FilterError."""
+
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # WORD NUMBER STRING DQUOTE BTICK OP LPAREN RPAREN COMMA EOF
+    text: str  # the source text, quotes included
+    pos: int  # 0-based offset in the source
+    value: str | float | None = None  # the unquoted string or the parsed number
+
+    @property
+    def end(self) -> int:
+        return self.pos + len(self.text)
+
+    def describe(self) -> str:
+        if self.kind == "EOF":
+            return "the end of the text"
+        return self.text if self.kind in ("STRING", "DQUOTE", "BTICK") else f"'{self.text}'"
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str  # metrics, params, tags or attributes
+    key: str
+
+    @property
+    def column(self) -> str:
+        """The DataFrame column holding this identifier's values."""
+        return self.key if self.kind == "attributes" else f"{self.kind}.{self.key}"
+
+    @property
+    def numeric(self) -> bool:
+        """Compares only with numbers."""
+        return self.kind == "metrics" or self.key in NUMERIC_ATTRIBUTES
+
+    @property
+    def textual(self) -> bool:
+        """Compares only with strings."""
+        return self.kind == "attributes" and self.key in STRING_ATTRIBUTES
+
+    def describe(self) -> str:
+        return f"{_SINGULAR[self.kind]} '{self.key}'"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    ident: Identifier
+    op: str  # = != < <= > >= LIKE ILIKE
+    value: Value  # str when quoted, float when an unquoted number
+
+
+@dataclass(frozen=True)
+class Membership:
+    ident: Identifier
+    values: tuple[Value, ...]
+    negated: bool  # NOT IN
+
+
+@dataclass(frozen=True)
+class NullCheck:
+    ident: Identifier
+    negated: bool  # IS NOT NULL
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # AND or OR
+    operands: tuple[Expr, ...]
+
+
+Expr: TypeAlias = "Comparison | Membership | NullCheck | BoolOp"
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    column: str  # the DataFrame column, e.g. "metrics.rmse" or "start_time"
+    ascending: bool = True
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens, ending with an EOF token."""
+    tokens: list[Token] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            tokens.append(Token("EOF", "", pos))
+            return tokens
+        tokens.append(_next_token(text, pos))
+        pos = tokens[-1].end
+
+
+def _next_token(text: str, pos: int) -> Token:
+    char = text[pos]
+    if char in _PUNCTUATION:
+        return Token(_PUNCTUATION[char], char, pos)
+    if char in _QUOTED:
+        return _quoted(text, pos)
+    if _NUMBER.match(text, pos):
+        return _number(text, pos)
+    for kind, pattern in (("WORD", _WORD), ("OP", _OPERATOR)):
+        match = pattern.match(text, pos)
+        if match:
+            return Token(kind, match.group(), pos)
+    raise _Problem(f"unexpected character {char!r}", pos)
+
+
+def _quoted(text: str, pos: int) -> Token:
+    quote = text[pos]
+    kind, pattern, unterminated = _QUOTED[quote]
+    match = pattern.match(text, pos)
+    if match is None:
+        raise _Problem(unterminated, pos)
+    raw = match.group()
+    return Token(kind, raw, pos, raw[1:-1].replace(quote * 2, quote))
+
+
+def _number(text: str, pos: int) -> Token:
+    match = _NUMBER.match(text, pos)
+    assert match is not None
+    tail = _NUMBER_TAIL.match(text, match.end())
+    if tail:
+        raise _Problem(f"invalid number '{text[pos : tail.end()]}'", pos)
+    return Token("NUMBER", match.group(), pos, float(match.group()))
+
+
+def _make_identifier(prefix: str, key: str, pos: int = 0) -> Identifier:
+    kind = _PREFIXES.get(prefix.lower())
+    if kind is None:
+        raise _Problem(f"unknown prefix '{prefix}': expected metrics., params., tags. or attributes.", pos)
+    if not key:
+        raise _Problem(f"empty key after '{prefix}.'", pos)
+    if kind != "attributes":
+        return Identifier(kind, key)
+    name = _ATTRIBUTE_NAMES.get(key.lower())
+    if name is None:
+        raise _Problem(f"unknown attribute '{key}': expected one of {', '.join(ATTRIBUTES)}", pos)
+    return Identifier(kind, name)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != "EOF":
+            self.index += 1
+        return token
+
+    def accept(self, *words: str) -> Token | None:
+        token = self.peek()
+        if token.kind == "WORD" and token.text.upper() in words:
+            return self.advance()
+        return None
+
+    def expect_end(self, expected: str) -> None:
+        token = self.peek()
+        if token.kind == "RPAREN":
+            raise _Problem("unbalanced ')': there is no '(' to close", token.pos)
+        if token.kind != "EOF":
+            raise _Problem(f"expected {expected}, got {token.describe()}", token.pos)
+
+    def filter(self) -> Expr:
+        expr = self.chain("OR", self.and_expr)
+        self.expect_end("AND, OR or the end of the filter")
+        return expr
+
+    def and_expr(self) -> Expr:
+        return self.chain("AND", self.primary)
+
+    def chain(self, word: str, operand: Callable[[], Expr]) -> Expr:
+        operands = [operand()]
+        while self.accept(word):
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else BoolOp(word, tuple(operands))
+
+    def primary(self) -> Expr:
+        opening = self.peek()
+        if opening.kind != "LPAREN":
+            return self.comparison()
+        self.advance()
+        expr = self.chain("OR", self.and_expr)
+        closing = self.advance()
+        if closing.kind != "RPAREN":
+            raise _Problem(
+                f"expected ')' to close the '(' at column {opening.pos + 1}, got {closing.describe()}",
+                closing.pos,
+            )
+        return expr
+
+    def comparison(self) -> Expr:
+        ident = self.identifier(bare_attributes=False)
+        token = self.advance()
+        word = token.text.upper() if token.kind == "WORD" else ""
+        if word == "IS":
+            return self.null_check(ident)
+        if word == "NOT":
+            self.expect_word("IN", "after NOT")
+            return self.membership(ident, "NOT IN")
+        if word == "IN":
+            return self.membership(ident, "IN")
+        if word in ("LIKE", "ILIKE"):
+            return self.like(ident, token, word)
+        if token.kind == "OP" and token.text in _COMPARATORS:
+            return self.compare(ident, token)
+        if token.kind in ("OP", "WORD"):
+            raise _Problem(f"unknown operator '{token.text}': expected {_OPERATOR_LIST}", token.pos)
+        raise _Problem(f"expected an operator ({_OPERATOR_LIST}), got {token.describe()}", token.pos)
+
+    def expect_word(self, word: str, where: str) -> None:
+        if self.accept(word) is None:
+            token = self.peek()
+            raise _Problem(f"expected {word} {where}, got {token.describe()}", token.pos)
+
+    def null_check(self, ident: Identifier) -> Expr:
+        negated = self.accept("NOT") is not None
+        self.expect_word("NULL", "after IS NOT" if negated else "or NOT NULL after IS")
+        return NullCheck(ident, negated)
+
+    def membership(self, ident: Identifier, op: str) -> Expr:
+        opening = self.advance()
+        if opening.kind != "LPAREN":
+            raise _Problem(f"expected '(' after {op}, got {opening.describe()}", opening.pos)
+        if self.peek().kind == "RPAREN":
+            raise _Problem(f"empty {op} list: expected at least one value", self.peek().pos)
+        values = [self.list_value(ident, op)]
+        while self.peek().kind == "COMMA":
+            self.advance()
+            values.append(self.list_value(ident, op))
+        closing = self.advance()
+        if closing.kind != "RPAREN":
+            raise _Problem(f"expected ',' or ')' in the {op} list, got {closing.describe()}", closing.pos)
+        return Membership(ident, tuple(values), negated=op == "NOT IN")
+
+    def list_value(self, ident: Identifier, op: str) -> Value:
+        token = self.advance()
+        if token.kind not in _VALUE_KINDS:
+            raise _Problem(f"expected a value in the {op} list, got {token.describe()}", token.pos)
+        return _typed(ident, token)
+
+    def like(self, ident: Identifier, token: Token, word: str) -> Expr:
+        if ident.numeric:
+            raise _Problem(
+                f"{word} does not apply to {ident.describe()}: use =, !=, <, <=, >, >= or IN",
+                token.pos,
+            )
+        value = self.value_after(word)
+        if not isinstance(value.value, str):
+            raise _Problem(f"{word} needs a quoted string pattern, got {value.text}", value.pos)
+        return Comparison(ident, word, value.value)
+
+    def compare(self, ident: Identifier, token: Token) -> Expr:
+        if token.text in _ORDERING and ident.textual:
+            raise _Problem(
+                f"'{token.text}' does not apply to {ident.describe()}: use =, !=, LIKE, ILIKE or IN",
+                token.pos,
+            )
+        return Comparison(ident, token.text, _typed(ident, self.value_after(token.text)))
+
+    def value_after(self, op: str) -> Token:
+        token = self.peek()
+        if token.kind in _VALUE_KINDS:
+            return self.advance()
+        message = f"expected a value after '{op}'"
+        if token.kind == "BTICK":
+            message += f", got {token.text}: backticks quote keys, quote strings with '...'"
+        elif token.kind == "WORD" and token.text.upper() not in _KEYWORDS:
+            message += f", got '{token.text}': quote strings, as in '{token.text}'"
+        elif token.kind != "EOF":
+            message += f", got {token.describe()}"
+        raise _Problem(message, token.pos)
+
+    def identifier(self, bare_attributes: bool) -> Identifier:
+        token = self.advance()
+        if token.kind != "WORD" or token.text.upper() in _KEYWORDS:
+            raise _Problem(
+                f"expected an identifier such as metrics.rmse or params.model, got {token.describe()}",
+                token.pos,
+            )
+        prefix, dot, key = token.text.partition(".")
+        if not dot:
+            return _bare(token, bare_attributes)
+        if not key:
+            key = self.quoted_key(token)
+        return _make_identifier(prefix, key, token.pos)
+
+    def quoted_key(self, word: Token) -> str:
+        # The quoted key must touch its prefix: 'metrics. `x`' is a typo, not a key.
+        token = self.peek()
+        if token.kind in ("BTICK", "DQUOTE") and token.pos == word.end and token.value:
+            self.advance()
+            return str(token.value)
+        raise _Problem(
+            f"expected a key after '{word.text}', as in {word.text}rmse or {word.text}`val loss`",
+            word.end,
+        )
+
+    def order_by(self) -> list[OrderKey]:
+        keys = [self.order_key()]
+        while self.peek().kind == "COMMA":
+            self.advance()
+            keys.append(self.order_key())
+        self.expect_end("ASC, DESC, ',' or the end of the key")
+        return keys
+
+    def order_key(self) -> OrderKey:
+        ident = self.identifier(bare_attributes=True)
+        direction = self.accept("ASC", "DESC")
+        return OrderKey(ident.column, direction is None or direction.text.upper() == "ASC")
+
+
+def _bare(token: Token, allowed: bool) -> Identifier:
+    name = token.text
+    attribute = _ATTRIBUTE_NAMES.get(name.lower())
+    if attribute is not None and allowed:
+        return Identifier("attributes", attribute)
+    if attribute is not None:
+        raise _Problem(f"'{name}' needs a prefix: write attributes.{attribute}", token.pos)
+    raise _Problem(f"'{name}' needs a prefix: write metrics.{name}, params.{name} or tags.{name}", token.pos)
+
+
+def _typed(ident: Identifier, token: Token) -> Value:
+    value = token.value
+    assert value is not None
+    if isinstance(value, str) and ident.numeric:
+        raise _Problem(f"{ident.describe()} compares with numbers, got string {token.text}", token.pos)
+    if isinstance(value, float) and ident.textual:
+        raise _Problem(
+            f"{ident.describe()} compares with strings: quote the value, as in '{token.text}'",
+            token.pos,
+        )
+    return value
+
+
+def _run(text: str, context: str, rule: Callable[[_Parser], T]) -> T:
+    try:
+        return rule(_Parser(text))
+    except _Problem as problem:
+        raise FilterError(context + problem.message, problem.pos + 1) from None
+
+
+def parse_filter(text: str | None) -> Expr | None:
+    """Parse a filter; None when ``text`` is empty or only whitespace."""
+    if text is None or not text.strip():
+        return None
+    return _run(text, "", _Parser.filter)
+
+
+def parse_order_by(keys: Sequence[str] | str | None) -> list[OrderKey]:
+    """Parse order-by keys such as ``["metrics.rmse ASC", "start_time"]``."""
+    if keys is None:
+        return []
+    result: list[OrderKey] = []
+    for key in [keys] if isinstance(keys, str) else keys:
+        if not key.strip():
+            raise FilterError(
+                f"empty order-by key {key!r}: expected an identifier such as metrics.rmse, "
+                "optionally followed by ASC or DESC"
+            )
+        result.extend(_run(key, f"invalid order-by key {key!r}: ", _Parser.order_by))
+    return result
+
+
+def resolve_identifier(kind: str, key: str) -> str:
+    """The DataFrame column of ``kind.key``: ("metrics", "rmse") -> "metrics.rmse"."""
+    try:
+        return _make_identifier(kind, key).column
+    except _Problem as problem:
+        raise FilterError(problem.message) from None

@@ -1,0 +1,90 @@
+"""The one DataFrame of runs that every query, CLI table and UI page starts from.
+
+Columns: ``run_id``, ``run_name``, ``experiment_id``, ``status``, ``lifecycle_stage``,
+``start_time``/``end_time`` (epoch ms), ``duration`` (s), ``user``, ``parent_run_id``,
+``git.commit``, ``git.branch``, ``git.dirty``, then ``params.<k>`` (object dtype, the
+logged Python values), ``metrics.<k>`` (float, last value) and ``tags.<k>`` (str).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from gittrack.store.reader import RunRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ATTRIBUTE_COLUMNS = (
+    "run_id",
+    "run_name",
+    "experiment_id",
+    "status",
+    "lifecycle_stage",
+    "start_time",
+    "end_time",
+    "duration",
+    "user",
+    "parent_run_id",
+    "git.commit",
+    "git.branch",
+    "git.dirty",
+)
+
+
+def record_row(record: RunRecord) -> dict[str, Any]:
+    """One run as a flat mapping of frame columns."""
+    meta = record.meta
+    git = meta.git or {}
+    row: dict[str, Any] = {
+        "run_id": meta.run_id,
+        "run_name": meta.name,
+        "experiment_id": meta.experiment,
+        "status": record.status,
+        "lifecycle_stage": meta.lifecycle_stage,
+        "start_time": meta.start_time,
+        "end_time": meta.end_time,
+        "duration": meta.duration,
+        "user": meta.user,
+        "parent_run_id": meta.parent_run_id,
+        "git.commit": git.get("commit"),
+        "git.branch": git.get("branch"),
+        "git.dirty": git.get("dirty"),
+    }
+    row.update({f"params.{k}": v for k, v in record.params.items()})
+    row.update({f"metrics.{k}": s.last for k, s in record.metrics.items()})
+    row.update({f"tags.{k}": v for k, v in record.tags.items()})
+    return row
+
+
+def frame_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Build the runs frame with stable column order and dtypes."""
+    import pandas as pd
+
+    rows = list(rows)
+    keys: dict[str, None] = dict.fromkeys(ATTRIBUTE_COLUMNS)
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    extra = sorted(k for k in keys if k not in ATTRIBUTE_COLUMNS)
+    ordered = [*ATTRIBUTE_COLUMNS, *_by_kind(extra)]
+    columns: dict[str, Any] = {}
+    for name in ordered:
+        values = [row.get(name) for row in rows]
+        if name.startswith("metrics.") or name == "duration":
+            columns[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+        elif name in ("start_time", "end_time"):
+            columns[name] = pd.array(values, dtype="Int64")
+        else:
+            # object keeps each param's logged type (42 stays int, "42" stays str)
+            columns[name] = pd.array(values, dtype=object)
+    return pd.DataFrame(columns, columns=ordered)
+
+
+def _by_kind(columns: list[str]) -> list[str]:
+    order = {"params": 0, "metrics": 1, "tags": 2}
+    return sorted(columns, key=lambda c: (order.get(c.split(".", 1)[0], 3), c))
+
+
+def runs_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
+    return frame_from_rows(record_row(r) for r in records)

@@ -1,0 +1,154 @@
+"""Names of the files in a run directory and the ``meta.yaml`` schema (docs/format.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+META = "meta.yaml"
+PARAMS = "params.yaml"
+TAGS = "tags.yaml"
+METRICS_DIR = "metrics"
+ARTIFACTS_DIR = "artifacts"
+GIT_DIFF = "git.diff"
+ENVIRONMENT = "environment.txt"
+OUTPUT_LOG = "output.log"
+CACHE_DIR = ".cache"
+
+STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+ACTIVE, DELETED = "active", "deleted"
+
+
+def metric_path(run_dir: Path, key: str) -> Path:
+    """``metrics/<key>.csv``; a ``/`` in the key is a sub-folder."""
+    return run_dir / METRICS_DIR / f"{key}.csv"
+
+
+def iso_utc(epoch_ms: int) -> str:
+    """Milliseconds since the epoch as ``2026-11-26T12:22:16.123Z``."""
+    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def epoch_ms(value: object) -> int | None:
+    """Parse an ISO-8601 time (string, or datetime from a hand-edited file) to epoch ms."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return round(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """Summary of one metric's history: written to meta.yaml when the run ends."""
+
+    last: float
+    min: float
+    max: float
+    count: int
+    step: int  # step of the last value
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetricSummary:
+        return cls(
+            last=float(data["last"]),
+            min=float(data["min"]),
+            max=float(data["max"]),
+            count=int(data["count"]),
+            step=int(data["step"]),
+        )
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Contents of ``meta.yaml``. Field order is the order written to disk."""
+
+    run_id: str
+    name: str
+    experiment: str
+    status: str
+    start_time: int  # epoch ms; ISO 8601 UTC on disk
+    end_time: int | None = None
+    lifecycle_stage: str = ACTIVE
+    user: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    parent_run_id: str | None = None
+    description: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] | None = None
+    metrics: dict[str, MetricSummary] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, None while running."""
+        if self.end_time is None:
+            return None
+        return round((self.end_time - self.start_time) / 1000, 3)
+
+    def with_changes(self, **changes: Any) -> Meta:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "run_id": self.run_id,
+            "name": self.name,
+            "experiment": self.experiment,
+            "status": self.status,
+            "lifecycle_stage": self.lifecycle_stage,
+            "start_time": iso_utc(self.start_time),
+            "end_time": None if self.end_time is None else iso_utc(self.end_time),
+            "duration": self.duration,
+            "user": self.user,
+            "host": self.host,
+            "pid": self.pid,
+            "parent_run_id": self.parent_run_id,
+            "description": self.description,
+            "source": self.source,
+            "git": self.git,
+            "metrics": {k: self.metrics[k].to_dict() for k in sorted(self.metrics)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Meta:
+        start = epoch_ms(data["start_time"])
+        if start is None:
+            raise ValueError("start_time is empty")
+        status = str(data.get("status", "RUNNING")).upper()
+        if status not in STATUSES:
+            raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        metrics = data.get("metrics") or {}
+        return cls(
+            run_id=str(data["run_id"]),
+            name=str(data.get("name") or data["run_id"]),
+            experiment=str(data.get("experiment") or "Default"),
+            status=status,
+            start_time=start,
+            end_time=epoch_ms(data.get("end_time")),
+            lifecycle_stage=str(data.get("lifecycle_stage") or ACTIVE),
+            user=_opt_str(data.get("user")),
+            host=_opt_str(data.get("host")),
+            pid=None if data.get("pid") is None else int(data["pid"]),
+            parent_run_id=_opt_str(data.get("parent_run_id")),
+            description=_opt_str(data.get("description")),
+            source=dict(data.get("source") or {}),
+            git=None if data.get("git") is None else dict(data["git"]),
+            metrics={str(k): MetricSummary.from_dict(v) for k, v in metrics.items()},
+        )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,278 @@
+"""Writing one run: the single writer of a run directory.
+
+Logging appends: one ``key: value`` entry per param or tag (one ``write()``, so the
+file stays a valid YAML mapping after every call) and one CSV row per metric value,
+to a file handle kept open for the run.  Whole-file rewrites (``meta.yaml`` at start
+and end, compaction of params/tags) are atomic.  Everything is validated before the
+first byte is written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gittrack import names
+from gittrack.errors import ArtifactNotFoundError, InvalidArtifactPathError, ParamConflictError, RunStateError
+from gittrack.store import layout, yamlio
+from gittrack.store.atomic import TMP_PREFIX, write_atomic
+from gittrack.store.layout import Meta
+from gittrack.store.metric_csv import HEADER, SummaryAccumulator, format_row
+from gittrack.store.reader import load_mapping, read_run
+
+_MAX_OPEN_METRICS = 128  # beyond this, handles are recycled rather than exhausting descriptors
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RunWriter:
+    """Appends to one run directory. Exactly one live writer exists per run."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        meta: Meta,
+        params: dict[str, Any],
+        tags: dict[str, str],
+        metrics: dict[str, SummaryAccumulator],
+    ) -> None:
+        self.run_dir = run_dir
+        self.meta = meta
+        self.params = params
+        self.tags = tags
+        self.metrics = metrics
+        self.pid = os.getpid()
+        self._handles: dict[str, io.RawIOBase] = {}
+
+    # -- creating and resuming ------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        store: Path,
+        meta: Meta,
+        *,
+        new_id: Callable[[], str],
+        git_diff: str | None = None,
+        environment: str | None = None,
+    ) -> RunWriter:
+        """Make a new run directory; a clashing id (same second, same random part) is redrawn."""
+        store.mkdir(parents=True, exist_ok=True)
+        while True:
+            run_dir = store / meta.run_id
+            try:
+                run_dir.mkdir()
+                break
+            except FileExistsError:
+                meta = meta.with_changes(run_id=new_id())
+        write_atomic(run_dir / layout.META, yamlio.dump(meta.to_dict()))
+        if git_diff:
+            # the diff holds the repo's exact bytes, decoded with surrogateescape
+            write_atomic(run_dir / layout.GIT_DIFF, git_diff.encode("utf-8", "surrogateescape"))
+        if environment:
+            write_atomic(run_dir / layout.ENVIRONMENT, environment)
+        return cls(run_dir, meta, {}, {}, {})
+
+    @classmethod
+    def resume(cls, run_dir: Path, **changes: Any) -> RunWriter:
+        """Take over an existing run: status back to RUNNING, logging continues where it stopped."""
+        writer = cls.attach(run_dir)
+        writer.write_meta(status="RUNNING", end_time=None, **changes)
+        return writer
+
+    @classmethod
+    def attach(cls, run_dir: Path) -> RunWriter:
+        """Append to a run whose meta.yaml belongs to another process (``gittrack run``)."""
+        for path in (run_dir / layout.PARAMS, run_dir / layout.TAGS, *_metric_csvs(run_dir)):
+            _drop_torn_tail(path)
+        record = read_run(run_dir)
+        accumulators = {}
+        for key, rows in record.histories().items():
+            acc = SummaryAccumulator()
+            for row in rows:
+                acc.add(row.step, row.value)
+            accumulators[key] = acc
+        return cls(run_dir, record.meta, dict(record.params), dict(record.tags), accumulators)
+
+    # -- params and tags --------------------------------------------------------------------
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log several params with one write; a conflict anywhere writes nothing."""
+        fresh: dict[str, Any] = {}
+        for key, raw in params.items():
+            key = names.check_name(key, "param name")
+            value = names.param_value(raw)
+            old = self.params.get(key, fresh.get(key, _MISSING))
+            if old is _MISSING:
+                fresh[key] = value
+            elif not _same_param(old, value):
+                raise ParamConflictError(
+                    f"param {key!r} was already logged as {old!r} in run {self.meta.run_id};"
+                    f" it cannot change to {value!r} (start a new run for new values)"
+                )
+        if fresh:
+            self._append(layout.PARAMS, "".join(yamlio.dump_entry(k, v) for k, v in fresh.items()))
+            self.params.update(fresh)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set tags (values stored as strings); setting a tag again appends, last wins."""
+        checked = {names.check_name(k, "tag name"): str(v) for k, v in tags.items()}
+        if checked:
+            self._append(layout.TAGS, "".join(yamlio.dump_entry(k, v) for k, v in checked.items()))
+            self.tags.update(checked)
+
+    def _append(self, filename: str, text: str) -> None:
+        with open(self.run_dir / filename, "ab", buffering=0) as handle:
+            handle.write(text.encode("utf-8"))
+
+    # -- metrics ----------------------------------------------------------------------------
+
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        key = names.check_name(key, "metric name")
+        value = names.check_metric_value(key, value)
+        acc = self.metrics.get(key)
+        if step is None:
+            step = 0 if acc is None else acc.step + 1
+        else:
+            step = names.check_step(key, step)
+        ts = now_ms() if timestamp is None else names.check_timestamp(key, timestamp)
+        self._write_row(key, format_row(step, ts, value))
+        if acc is None:
+            acc = self.metrics[key] = SummaryAccumulator()
+        acc.add(step, value)
+
+    def log_metrics(
+        self, metrics: Mapping[str, Any], step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        """Validate every entry first, so a bad one logs none of them."""
+        checked = {}
+        for key, value in metrics.items():
+            key = names.check_name(key, "metric name")
+            checked[key] = names.check_metric_value(key, value)
+        if step is not None:
+            step = names.check_step(next(iter(checked), "metrics"), step)
+        if timestamp is not None:
+            timestamp = names.check_timestamp(next(iter(checked), "metrics"), timestamp)
+        for key, value in checked.items():
+            self.log_metric(key, value, step, timestamp)
+
+    def _write_row(self, key: str, row: str) -> None:
+        handle = self._handles.get(key)
+        if handle is None:
+            handle = self._open_metric(key)
+        handle.write(row.encode("ascii"))  # unbuffered: one write() per row reaches the kernel
+
+    def _open_metric(self, key: str) -> io.RawIOBase:
+        if len(self._handles) >= _MAX_OPEN_METRICS:
+            self.close()
+        path = layout.metric_path(self.run_dir, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open for the run
+        if handle.tell() == 0:
+            handle.write(HEADER.encode("ascii"))
+        self._handles[key] = handle
+        return handle
+
+    # -- artifacts ----------------------------------------------------------------------------
+
+    def artifact_dir(self, artifact_path: str | None) -> Path:
+        return self.run_dir / layout.ARTIFACTS_DIR / names.check_artifact_path(artifact_path)
+
+    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> Path:
+        """Copy one file into ``artifacts/<artifact_path>/``; returns the copy's path."""
+        source = Path(local_path)
+        target_dir = self.artifact_dir(artifact_path)
+        if not source.is_file():
+            kind = "is a directory (use log_artifacts)" if source.is_dir() else "does not exist"
+            raise ArtifactNotFoundError(f"artifact {str(source)!r} {kind}")
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / source.name
+        tmp = target_dir / f"{TMP_PREFIX}{source.name}"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        return target
+
+    def log_artifacts(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> Path:
+        """Copy a directory's contents (recursively) into ``artifacts/<artifact_path>/``."""
+        source = Path(local_dir)
+        target_dir = self.artifact_dir(artifact_path)
+        if not source.is_dir():
+            raise ArtifactNotFoundError(f"artifact directory {str(source)!r} does not exist")
+        shutil.copytree(source, target_dir, dirs_exist_ok=True)
+        return target_dir
+
+    def write_artifact(self, artifact_file: str, data: bytes) -> Path:
+        """Write ``data`` as the artifact ``artifact_file`` (a relative path with a file name)."""
+        relative = names.check_artifact_path(artifact_file)
+        if not relative:
+            raise InvalidArtifactPathError(f"artifact file {artifact_file!r} names no file")
+        target = self.run_dir / layout.ARTIFACTS_DIR / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, data)
+        return target
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def finish(self, status: str = "FINISHED", end_time: int | None = None) -> Meta:
+        """End the run: summaries into meta.yaml, params/tags compacted to canonical form."""
+        status = status.upper()
+        if status not in layout.STATUSES or status == "RUNNING":
+            raise RunStateError(f"cannot end a run with status {status!r}; use FINISHED, FAILED or KILLED")
+        self.close()
+        compact(self.run_dir)
+        summaries = {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
+        self.meta = self.meta.with_changes(status=status, end_time=end_time or now_ms(), metrics=summaries)
+        write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
+        return self.meta
+
+    def write_meta(self, **changes: Any) -> None:
+        self.meta = self.meta.with_changes(**changes)
+        write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+
+def compact(run_dir: Path) -> None:
+    """Rewrite params.yaml and tags.yaml in canonical form: sorted, one entry per key."""
+    for filename in (layout.PARAMS, layout.TAGS):
+        path = run_dir / filename
+        if path.exists():
+            data = load_mapping(path)
+            canonical = yamlio.dump(data, sort_keys=True)
+            if path.read_text(encoding="utf-8") != canonical:
+                write_atomic(path, canonical)
+
+
+def _same_param(old: object, new: object) -> bool:
+    """Re-logging a param is a no-op when the value, or its string form (as MLflow compares), is equal."""
+    return old == new or str(old) == str(new)
+
+
+def _metric_csvs(run_dir: Path) -> list[Path]:
+    root = run_dir / layout.METRICS_DIR
+    return list(root.rglob("*.csv")) if root.is_dir() else []
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line left without its newline by a killed writer, before appending after it."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+_MISSING = object()
