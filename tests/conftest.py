@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,64 @@ def git_repo(tmp_path: Path) -> Path:
     git(repo, "add", "train.py")
     git(repo, "commit", "-q", "-m", "initial")
     return repo
+
+
+@pytest.fixture(autouse=True)
+def fresh_api() -> Iterator[None]:
+    """Each test starts with no active run, no tracking URI and no experiment set."""
+    from gittrack import api, capture, git
+    from gittrack.query import index
+
+    yield
+    for active in reversed(list(api._state.stack)):
+        api._state.stack.remove(active)
+        active._writer.close()
+    hooks = api._state.hooks_installed  # atexit/heartbeat are per process: keep them
+    api._state = api._State(hooks_installed=hooks)
+    capture._warned_no_git = False
+    git.clear_capture_cache()
+    index.clear_memory()
+
+
+@pytest.fixture
+def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``git_repo`` as the current directory, so the API and CLI use its ``.runs``."""
+    monkeypatch.chdir(git_repo)
+    monkeypatch.setenv("COLUMNS", "200")
+    return git_repo
+
+
+@pytest.fixture
+def clean_api() -> Iterator[None]:
+    """Fresh module state of ``gittrack.api`` around a test; runs left active are ended.
+
+    The exit hooks (excepthook, atexit, heartbeat thread) are kept installed across
+    resets, so they are installed once per test process rather than once per test.
+    """
+    import gittrack.api as api
+    import gittrack.capture as capture
+    import gittrack.git as gitmod
+
+    def reset() -> None:
+        while api._state.stack:
+            try:
+                api.end_run()
+            except Exception:  # a test that broke a run must not break the next test
+                if api._state.stack:
+                    api._state.stack.pop()._writer.close()
+        api._state = api._State(hooks_installed=api._state.hooks_installed)
+        capture._warned_no_git = False
+        clear = getattr(gitmod, "clear_capture_cache", None)
+        if clear is not None:
+            clear()
+
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture
+def in_repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch, clean_api: None) -> Path:
+    """``git_repo`` as the current directory, with a clean API state."""
+    monkeypatch.chdir(git_repo)
+    return git_repo

@@ -16,7 +16,9 @@ _EXPORTS = {
     "api": (
         "ActiveRun",
         "active_run",
+        "delete_run",
         "end_run",
+        "get_experiment_by_name",
         "get_artifact_uri",
         "get_run",
         "get_tracking_uri",
@@ -29,6 +31,7 @@ _EXPORTS = {
         "log_param",
         "log_params",
         "log_text",
+        "search_experiments",
         "set_experiment",
         "set_tag",
         "set_tags",

@@ -40,7 +40,7 @@ class _State:
     store: Path | None = None  # set by set_tracking_uri
     experiment: str | None = None  # set by set_experiment
     stack: list[ActiveRun] = field(default_factory=list)
-    last: Run | None = None
+    last: Path | None = None  # directory of the run most recently ended
     uncaught: type[BaseException] | None = None
     hooks_installed: bool = False
 
@@ -233,7 +233,7 @@ def last_active_run() -> Run | None:
     """The active run, else the run most recently ended in this process."""
     if _state.stack:
         return get_run(_state.stack[-1].info.run_id)
-    return _state.last
+    return None if _state.last is None else _run_from_record(read_run(_state.last))
 
 
 def end_run(status: str = "FINISHED") -> None:
@@ -250,7 +250,7 @@ def _end(active: ActiveRun, status: str) -> None:
         writer.finish(status)
     else:
         writer.close()
-    _state.last = _run_from_record(read_run(writer.run_dir))
+    _state.last = writer.run_dir
 
 
 def get_run(run_id: str) -> Run:
@@ -266,6 +266,24 @@ def _writer() -> RunWriter:
     if not _state.stack:
         start_run()  # as MLflow: logging without a run starts one
     return _state.stack[-1]._writer
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    from gittrack.client import Client
+
+    return Client().get_experiment_by_name(name)
+
+
+def search_experiments(view_type: int = 1, max_results: int | None = None) -> list[Experiment]:
+    from gittrack.client import Client
+
+    return Client().search_experiments(view_type, max_results)
+
+
+def delete_run(run_id: str) -> None:
+    from gittrack.client import Client
+
+    Client().delete_run(run_id)
 
 
 # -- logging ----------------------------------------------------------------------------

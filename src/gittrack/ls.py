@@ -41,7 +41,43 @@ def ls(
         rev=rev,
         warn=warn,
     )
-    return display_frame(frame, columns=columns, all_columns=all_columns, exact=exact)
+    return display_frame(
+        frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all"
+    )
+
+
+def ls_groups(
+    store: Path,
+    *,
+    group_by: Sequence[str] | str,
+    agg: Sequence[str] | None = None,
+    experiments: Sequence[str] | None = None,
+    filter_string: str = "",
+    limit: int | None = None,
+    view: str = "active",
+    rev: str | None = None,
+    exact: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Runs matching the query, grouped by ``group_by`` with their metrics aggregated.
+
+    The experiment and filter select runs before grouping; ``limit`` keeps the first groups.
+    For people (not ``exact``) ``mean`` and ``std`` are one ``mean ± std`` column; csv/json
+    keep every aggregate as its own exact column.
+    """
+    from gittrack.query.group import check_aggregates, group_keys, group_runs, pretty
+    from gittrack.query.search import search
+
+    group_keys(group_by)  # bad keys and aggregates fail before any reading
+    if agg is not None:
+        check_aggregates(agg)
+    frame = search(
+        store, experiments=experiments, filter_string=filter_string, view=view, rev=rev, warn=warn
+    )
+    grouped = group_runs(frame, group_by, agg=agg)
+    if limit is not None:
+        grouped = grouped.head(limit)
+    return grouped if exact else pretty(grouped)
 
 
 def display_frame(
@@ -50,10 +86,12 @@ def display_frame(
     columns: Sequence[str] | None = None,
     all_columns: bool = False,
     exact: bool = False,
+    stage: bool = False,
 ) -> pd.DataFrame:
     """Summary columns, then params and metrics (and tags with ``all_columns``).
 
     With ``exact`` (csv/json) ids, times and commits are given in full, durations in seconds.
+    With ``stage`` a ``stage`` column (active or deleted) follows ``status``.
     """
     import pandas as pd
 
@@ -64,6 +102,7 @@ def display_frame(
         "name": list(frame["run_name"]),
         "experiment": list(frame["experiment_id"]),
         "status": list(frame["status"]),
+        **({"stage": list(frame["lifecycle_stage"])} if stage else {}),
         "start": [_start(v, exact) for v in frame["start_time"]],
         "duration": list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
         "commit": [_commit(c, d, exact) for c, d in commits],
@@ -76,7 +115,8 @@ def display_frame(
         extra = [c for c in frame.columns if c.startswith(("params.", "metrics."))]
     for name in extra:
         shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
-    return pd.DataFrame(shown)
+    # object columns keep each value as logged: an int param stays 5, not 5.0 beside a gap
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in shown.items()})
 
 
 def short_ids(run_ids: list[str], minimum: int = 15) -> list[str]:

@@ -46,8 +46,32 @@ def check_name(name: object, what: str = "name") -> str:
     return name
 
 
+MAX_SEGMENT_BYTES = 250  # a metric name segment becomes a file name: "<segment>.csv" <= 255 bytes
+
+
+def check_metric_name(name: object) -> str:
+    """A valid name whose '/'-separated parts also fit in a file name."""
+    if isinstance(name, str) and name in _valid_metric_names:
+        return name
+    checked = check_name(name, "metric name")
+    for segment in checked.split("/"):
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidNameError(
+                f"metric name {checked[:40]!r}...: the part {segment[:20]!r}... is "
+                f"{len(segment.encode('utf-8'))} bytes in UTF-8; file names allow {MAX_SEGMENT_BYTES}"
+            )
+    _valid_metric_names.add(checked)
+    return checked
+
+
+_valid_metric_names: set[str] = set()
+
+
 def check_metric_value(key: str, value: object) -> float:
     """Return ``value`` as a float; bools, strings and other non-reals are refused."""
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, without the slow ABC checks below
+        return float(value)  # type: ignore[arg-type]
     if isinstance(value, bool) or not isinstance(value, Real):
         value = _numpy_scalar(value)
         if isinstance(value, bool) or not isinstance(value, Real):
@@ -59,6 +83,8 @@ def check_metric_value(key: str, value: object) -> float:
 
 def check_step(key: str, step: object) -> int:
     """Return ``step`` as an int >= 0."""
+    if type(step) is int and step >= 0:
+        return step
     if isinstance(step, bool) or not isinstance(step, Integral):
         step = _numpy_scalar(step)
         if isinstance(step, bool) or not isinstance(step, Integral):

@@ -70,11 +70,16 @@ def main() -> None:
     cli(prog_name="gittrack")
 
 
-def _register() -> None:
-    from gittrack.cli import runs, setup
+# Command modules; each defines COMMANDS. Importing them is cheap: heavy imports live
+# inside the command functions.
+_COMMAND_MODULES = ("setup", "runs")
 
-    for module in (setup, runs):
-        for command in module.COMMANDS:
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        for command in importlib.import_module(f"gittrack.cli.{name}").COMMANDS:
             cli.add_command(command)
 
 

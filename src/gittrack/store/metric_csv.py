@@ -104,10 +104,12 @@ class SummaryAccumulator:
         self.count += 1
         if step >= self.step:
             self.step, self.last = step, value
-        if not math.isnan(value):
-            # min/max ignore NaN, as numpy's nanmin/nanmax do
-            self.min = value if math.isnan(self.min) else min(self.min, value)
-            self.max = value if math.isnan(self.max) else max(self.max, value)
+        # min/max ignore NaN, as numpy's nanmin/nanmax do; "not x >= y" is also true for NaN
+        if value == value:
+            if not value >= self.min:
+                self.min = value
+            if not value <= self.max:
+                self.max = value
 
     def summary(self) -> MetricSummary | None:
         if not self.count:
@@ -121,8 +123,6 @@ def metric_files(run_dir: Path) -> dict[str, Path]:
     if not root.is_dir():
         return {}
     found = {}
-    for path in root.rglob("*.csv"):
-        if path.name.startswith(".tmp-"):
-            continue
+    for path in root.rglob("*.csv"):  # metric files are only appended: no temporary files here
         found[path.relative_to(root).as_posix()[: -len(".csv")]] = path
     return dict(sorted(found.items()))

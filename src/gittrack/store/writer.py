@@ -21,8 +21,8 @@ from gittrack import names
 from gittrack.errors import ArtifactNotFoundError, InvalidArtifactPathError, ParamConflictError, RunStateError
 from gittrack.store import layout, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
-from gittrack.store.layout import Meta
-from gittrack.store.metric_csv import HEADER, SummaryAccumulator, format_row
+from gittrack.store.layout import Meta, MetricSummary
+from gittrack.store.metric_csv import HEADER, SummaryAccumulator, metric_files, read_history, summarize
 from gittrack.store.reader import load_mapping, read_run
 
 _MAX_OPEN_METRICS = 128  # beyond this, handles are recycled rather than exhausting descriptors
@@ -50,6 +50,9 @@ class RunWriter:
         self.metrics = metrics
         self.pid = os.getpid()
         self._handles: dict[str, io.RawIOBase] = {}
+        # Sizes params.yaml/tags.yaml should have if only this writer appended to them: when
+        # they match at the end, compaction needs no re-read (see _compact).
+        self._sizes = {name: _size(run_dir / name) for name in (layout.PARAMS, layout.TAGS)}
 
     # -- creating and resuming ------------------------------------------------------------
 
@@ -73,11 +76,12 @@ class RunWriter:
             except FileExistsError:
                 meta = meta.with_changes(run_id=new_id())
         write_atomic(run_dir / layout.META, yamlio.dump(meta.to_dict()))
+        # New files in a new directory: nobody can have read an older version, so plain writes
         if git_diff:
             # the diff holds the repo's exact bytes, decoded with surrogateescape
-            write_atomic(run_dir / layout.GIT_DIFF, git_diff.encode("utf-8", "surrogateescape"))
+            (run_dir / layout.GIT_DIFF).write_bytes(git_diff.encode("utf-8", "surrogateescape"))
         if environment:
-            write_atomic(run_dir / layout.ENVIRONMENT, environment)
+            (run_dir / layout.ENVIRONMENT).write_text(environment, encoding="utf-8")
         return cls(run_dir, meta, {}, {}, {})
 
     @classmethod
@@ -129,26 +133,22 @@ class RunWriter:
             self.tags.update(checked)
 
     def _append(self, filename: str, text: str) -> None:
+        data = text.encode("utf-8")
         with open(self.run_dir / filename, "ab", buffering=0) as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
+        self._sizes[filename] += len(data)
 
     # -- metrics ----------------------------------------------------------------------------
 
     def log_metric(
         self, key: str, value: float, step: int | None = None, timestamp: int | None = None
     ) -> None:
-        key = names.check_name(key, "metric name")
+        key = names.check_metric_name(key)
         value = names.check_metric_value(key, value)
-        acc = self.metrics.get(key)
-        if step is None:
-            step = 0 if acc is None else acc.step + 1
-        else:
+        if step is not None:
             step = names.check_step(key, step)
         ts = now_ms() if timestamp is None else names.check_timestamp(key, timestamp)
-        self._write_row(key, format_row(step, ts, value))
-        if acc is None:
-            acc = self.metrics[key] = SummaryAccumulator()
-        acc.add(step, value)
+        self._log_checked(key, value, step, ts)
 
     def log_metrics(
         self, metrics: Mapping[str, Any], step: int | None = None, timestamp: int | None = None
@@ -156,20 +156,24 @@ class RunWriter:
         """Validate every entry first, so a bad one logs none of them."""
         checked = {}
         for key, value in metrics.items():
-            key = names.check_name(key, "metric name")
+            key = names.check_metric_name(key)
             checked[key] = names.check_metric_value(key, value)
+        first = next(iter(checked), "metrics")
         if step is not None:
-            step = names.check_step(next(iter(checked), "metrics"), step)
-        if timestamp is not None:
-            timestamp = names.check_timestamp(next(iter(checked), "metrics"), timestamp)
+            step = names.check_step(first, step)
+        ts = now_ms() if timestamp is None else names.check_timestamp(first, timestamp)
         for key, value in checked.items():
-            self.log_metric(key, value, step, timestamp)
+            self._log_checked(key, value, step, ts)
 
-    def _write_row(self, key: str, row: str) -> None:
-        handle = self._handles.get(key)
-        if handle is None:
-            handle = self._open_metric(key)
-        handle.write(row.encode("ascii"))  # unbuffered: one write() per row reaches the kernel
+    def _log_checked(self, key: str, value: float, step: int | None, ts: int) -> None:
+        acc = self.metrics.get(key)
+        if acc is None:
+            acc = self.metrics[key] = SummaryAccumulator()
+        if step is None:
+            step = acc.step + 1  # -1 + 1 = 0 for a new metric
+        handle = self._handles.get(key) or self._open_metric(key)
+        handle.write(f"{step},{ts},{value!r}\n".encode("ascii"))  # unbuffered: one write() per row
+        acc.add(step, value)
 
     def _open_metric(self, key: str) -> io.RawIOBase:
         if len(self._handles) >= _MAX_OPEN_METRICS:
@@ -228,11 +232,32 @@ class RunWriter:
         if status not in layout.STATUSES or status == "RUNNING":
             raise RunStateError(f"cannot end a run with status {status!r}; use FINISHED, FAILED or KILLED")
         self.close()
-        compact(self.run_dir)
-        summaries = {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
-        self.meta = self.meta.with_changes(status=status, end_time=end_time or now_ms(), metrics=summaries)
+        self._compact()
+        self.meta = self.meta.with_changes(
+            status=status, end_time=end_time or now_ms(), metrics=self._summaries()
+        )
         write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
         return self.meta
+
+    def _compact(self) -> None:
+        """Canonical params/tags from memory, or from the files if another process appended."""
+        for name, data in ((layout.PARAMS, self.params), (layout.TAGS, self.tags)):
+            path = self.run_dir / name
+            if _size(path) != self._sizes[name]:
+                compact(self.run_dir)
+                return
+            text = yamlio.dump(data, sort_keys=True)
+            if data and path.read_text(encoding="utf-8") != text:
+                write_atomic(path, text)
+
+    def _summaries(self) -> dict[str, MetricSummary]:
+        """Metric summaries kept while logging; from the CSVs when another process (the command
+        under ``gittrack run``) logged metrics this writer did not see."""
+        if set(metric_files(self.run_dir)) != set(self.metrics):
+            histories = {k: read_history(p)[0] for k, p in metric_files(self.run_dir).items()}
+            found = {k: summarize(rows) for k, rows in histories.items()}
+            return {k: s for k, s in found.items() if s is not None}
+        return {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
 
     def write_meta(self, **changes: Any) -> None:
         self.meta = self.meta.with_changes(**changes)
@@ -255,9 +280,19 @@ def compact(run_dir: Path) -> None:
                 write_atomic(path, canonical)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def _same_param(old: object, new: object) -> bool:
-    """Re-logging a param is a no-op when the value, or its string form (as MLflow compares), is equal."""
-    return old == new or str(old) == str(new)
+    """Re-logging a param is a no-op when its string form is equal, as MLflow compares
+    (so True and 1, or 1 and 1.0, are different values)."""
+    from gittrack.entities import param_str
+
+    return param_str(old) == param_str(new)
 
 
 def _metric_csvs(run_dir: Path) -> list[Path]:

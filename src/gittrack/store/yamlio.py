@@ -7,6 +7,7 @@ constructs anything but plain scalars, lists and mappings.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -42,5 +43,32 @@ def dump(data: Any, *, sort_keys: bool = False) -> str:
 
 
 def dump_entry(key: str, value: Any) -> str:
-    """One ``key: value`` entry, ready to append to a YAML mapping file."""
+    """One ``key: value`` entry, ready to append to a YAML mapping file.
+
+    Plain keys with int, simple float or plain string values (most params and tags) are
+    formatted directly, as PyYAML would; anything else goes through the dumper.
+    """
+    if _plain(key):
+        kind = type(value)
+        if kind is int:
+            return f"{key}: {value}\n"
+        if kind is float and value == value:
+            text = repr(value)
+            if "." in text and "e" not in text and "n" not in text:
+                return f"{key}: {text}\n"
+        if kind is str and _plain(value):
+            return f"{key}: {value}\n"
     return dump({key: value})
+
+
+_PLAIN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]{0,99}")
+# YAML 1.1 reads these unquoted words as booleans or null, so they are not plain strings
+_RESERVED = frozenset(
+    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
+    "null Null NULL".split()
+)
+
+
+def _plain(text: str) -> bool:
+    """True when ``text`` written unquoted reads back as the same string."""
+    return _PLAIN_RE.fullmatch(text) is not None and text not in _RESERVED
