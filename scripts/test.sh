@@ -2,5 +2,9 @@
 # Set up everything and run the whole test suite (what CI runs).
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[dev]"
+# The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 cd "$ROOT"
 python -m pytest "$@"

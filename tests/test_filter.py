@@ -407,7 +407,6 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
             "rmse < 1",
             "column 1: 'rmse' needs a prefix: write metrics.rmse, params.rmse or tags.rmse",
         ),
-        ("status = 'FAILED'", "column 1: 'status' needs a prefix: write attributes.status"),
         (
             "attributes.foo = 'x'",
             "column 1: unknown attribute 'foo': expected one of run_id, run_name, status, "
@@ -800,3 +799,15 @@ def test_no_dynamic_evaluation_of_user_text() -> None:
         source = path.read_text()
         for forbidden in ("eval(", "exec(", ".query("):
             assert forbidden not in source, f"{forbidden} in {path.name}"
+
+
+def test_bare_attribute_names_mean_attributes_as_in_mlflow() -> None:
+    frame = pd.DataFrame(
+        {
+            "run_id": ["a", "b"],
+            "status": ["FINISHED", "FAILED"],
+            "start_time": pd.array([1, 2], dtype="Int64"),
+        }
+    )
+    assert list(filter_frame(frame, "status = 'FAILED'")["run_id"]) == ["b"]
+    assert list(filter_frame(frame, "attributes.status = 'FAILED'")["run_id"]) == ["b"]

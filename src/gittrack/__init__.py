@@ -31,6 +31,7 @@ _EXPORTS = {
         "log_param",
         "log_params",
         "log_text",
+        "params",
         "search_experiments",
         "set_experiment",
         "set_tag",

@@ -7,6 +7,10 @@ list works.  Every search goes through :func:`gittrack.query.search.search`.
 
 from __future__ import annotations
 
+import functools
+import operator
+import re
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gittrack import api
 from gittrack.config import load_config
 from gittrack.entities import Experiment, Metric, Run, ViewType
-from gittrack.errors import RunNotFoundError
+from gittrack.errors import FilterError, RunNotFoundError
 from gittrack.store import layout
 from gittrack.store.reader import find_run_dir, read_run
 
@@ -53,6 +57,8 @@ def search_runs(
     from gittrack.query.mlflow_frame import mlflow_frame, runs_from_frame
     from gittrack.query.search import search
 
+    if output_format not in ("pandas", "list"):
+        raise ValueError(f"output_format must be 'pandas' or 'list', not {output_format!r}")
     store = _store()
     experiments = _experiments(experiment_ids, experiment_names)
     frame = search(
@@ -70,8 +76,6 @@ def search_runs(
         return group_runs(frame, group_by, agg=agg)
     if output_format == "list":
         return PagedList(runs_from_frame(frame, store))
-    if output_format != "pandas":
-        raise ValueError(f"output_format must be 'pandas' or 'list', not {output_format!r}")
     return mlflow_frame(frame, store)
 
 
@@ -85,12 +89,62 @@ def _store() -> Path:
     return api._store(load_config())
 
 
+# MLflow's experiment filter, reduced to what a name-only experiment has: one condition
+# on the name; a quote inside the value is written twice, as in SQL.
+_NAME_CONDITION = re.compile(r"\s*(?:attributes?\.)?name\s*(!=|=|I?LIKE\b)\s*'((?:[^']|'')*)'\s*", re.I)
+_AND = re.compile(r"AND\b", re.I)
+
+
+def _name_filter(text: str) -> Callable[[str], bool]:
+    """A predicate on experiment names for ``filter_string`` (conditions joined by AND)."""
+    from gittrack.query.filter import like_regex
+
+    tests: list[Callable[[str], object]] = []  # truthy when the name matches
+    pos = 0
+    while text.strip():
+        found = _NAME_CONDITION.match(text, pos)
+        if found is None:
+            raise FilterError("experiments can only be filtered by name, e.g. name LIKE 'nyc-%'", pos + 1)
+        op, value = found.group(1).upper(), found.group(2).replace("''", "'")
+        if op in ("=", "!="):
+            tests.append(functools.partial(operator.eq if op == "=" else operator.ne, value))
+        else:
+            tests.append(like_regex(value, ignore_case=op == "ILIKE").fullmatch)
+        pos = found.end()
+        if pos == len(text):
+            break
+        joined = _AND.match(text, pos)
+        if joined is None:
+            raise FilterError("expected AND between conditions on the name", pos + 1)
+        pos = joined.end()
+    return lambda name: all(bool(test(name)) for test in tests)
+
+
+def _name_order(order_by: Sequence[str] | str | None) -> bool:
+    """True for ``name DESC``; experiments are listed by name."""
+    keys = [order_by] if isinstance(order_by, str) else list(order_by or [])
+    descending = False
+    for key in keys:
+        words = key.split()
+        field = words[0].lower().removeprefix("attributes.").removeprefix("attribute.") if words else ""
+        direction = words[1].upper() if len(words) == 2 else "ASC"
+        if field not in ("name", "experiment_id") or len(words) > 2 or direction not in ("ASC", "DESC"):
+            raise FilterError(f"experiments can only be ordered by name ASC or DESC, not {key!r}")
+        descending = direction == "DESC"
+    return descending
+
+
 class Client:
     """MLflow's ``MlflowClient`` surface over the git store."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         if tracking_uri is not None:
-            api.set_tracking_uri(tracking_uri)
+            # re-issued so that a warning (a foreign URI is ignored) names the caller's line
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                api.set_tracking_uri(tracking_uri)
+            for warning in caught:
+                warnings.warn(warning.message, warning.category, stacklevel=2)
 
     # -- experiments --------------------------------------------------------------------
 
@@ -101,14 +155,22 @@ class Client:
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
     ) -> list[Experiment]:
-        """Experiments that have runs (plus the one set in this process), by name."""
+        """Experiments that have runs (plus the one set in this process), by name.
+
+        An experiment is only a name here, so ``filter_string`` takes MLflow's name
+        conditions (``name = 'x'``, ``name LIKE 'nyc-%'``, ``!=``, ``ILIKE``, joined by
+        AND) and ``order_by`` takes ``name ASC|DESC``; anything else is a FilterError.
+        """
         from gittrack.query.search import search
 
+        matches = _name_filter(filter_string or "")
+        descending = _name_order(order_by)
         frame = search(_store(), view=_VIEWS[ViewType.from_any(view_type)])
         names = set(frame["experiment_id"])
         if api._state.experiment:
             names.add(api._state.experiment)
-        found = [api._experiment(n, load_config()) for n in sorted(names)]
+        chosen = sorted((n for n in names if matches(n)), reverse=descending)
+        found = [api._experiment(n, load_config()) for n in chosen]
         return found if max_results is None else found[:max_results]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:

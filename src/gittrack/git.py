@@ -7,7 +7,9 @@ subprocess.  That is simpler and faster than GitPython for these calls and canno
 module allowed to import GitPython: should a function ever need it, import ``git`` inside
 that function, so the CLI starts without loading it.
 
-Every call is read-only: nothing here stages, commits or checks anything out.
+Every call is read-only except those of the last section, which stage, commit or add a
+worktree: only ``gittrack commit`` and ``gittrack checkout`` use them, because making that
+change is what the user asked for.
 """
 
 from __future__ import annotations
@@ -509,6 +511,23 @@ def list_tree(root: Path, rev: str, prefix: str) -> list[str]:
     return [path for path, _ in _ls_tree(root, rev, prefix)]
 
 
+def list_tree_sizes(root: Path, rev: str, prefix: str) -> list[tuple[str, int]]:
+    """(path relative to ``prefix``, size in bytes) of every file under ``prefix`` at ``rev``."""
+    _check_rev(rev)
+    prefix = _normalise_prefix(prefix)
+    proc = _run(root, ["ls-tree", "-r", "-l", "-z", "--full-tree", rev, "--", prefix + "/"])
+    if proc.returncode != 0:
+        _raise_for_revs(root, proc, rev)
+    entries = []
+    for record in proc.stdout.split(b"\0"):
+        meta, tab, raw_path = record.partition(b"\t")
+        fields = meta.split()  # mode, type, oid, size (right-aligned, so split on any space)
+        path = os.fsdecode(raw_path)
+        if tab and fields[1] == b"blob" and path.startswith(prefix + "/"):
+            entries.append((path[len(prefix) + 1 :], int(fields[3])))
+    return entries
+
+
 def read_blob(root: Path, rev: str, path: str) -> bytes | None:
     """The content of file ``path`` (relative to the work-tree root) at ``rev``; None if absent."""
     _check_rev(rev)
@@ -574,3 +593,84 @@ def first_parent_history(
         (fields[i].decode(), int(fields[i + 1]), fields[i + 2].decode(errors="replace"))
         for i in range(0, len(fields), 3)
     ]
+
+
+# -- changing the repository, only when the user asked for it --------------------------------
+#
+# Used by `gittrack commit` and `gittrack checkout`, whose whole point is the change.  Paths
+# go through stdin, so any number of them fits, and match literally: a run directory is a
+# path, not a glob.
+
+
+def _literal_paths(paths: Sequence[str]) -> bytes:
+    """NUL-separated pathspecs for ``--pathspec-from-file``, each matching one path exactly."""
+    return b"".join(b":(top,literal)" + os.fsencode(p) + b"\0" for p in paths)
+
+
+def uncommitted_paths(root: Path, prefix: str) -> list[str]:
+    """Files under ``prefix`` (relative to ``root``) that are untracked, changed or deleted.
+
+    Ignored files are not listed.  Paths are relative to ``root``.
+    """
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
+    out = _output(root, [*args, "--", f":(top,literal){_normalise_prefix(prefix)}"])
+    # Each record is "XY path"; --no-renames means there is never a second path.
+    return [os.fsdecode(rec[3:]) for rec in out.split(b"\0") if len(rec) > 3]
+
+
+def changed_tracked_files(root: Path, exclude: Sequence[str] = ()) -> list[str]:
+    """Tracked files whose work-tree content differs from HEAD (what ``git add -u`` stages).
+
+    ``exclude`` are paths relative to ``root`` (the run store) left out.
+    """
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "HEAD", "--", ":/"]
+    out = _output(root, [*args, *_exclude_pathspecs(root, exclude)])
+    return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+
+def stage(root: Path, paths: Sequence[str]) -> None:
+    """``git add`` exactly ``paths`` (relative to ``root``); a deleted path stages its removal."""
+    if paths:
+        args = ["add", "--pathspec-from-file=-", "--pathspec-file-nul"]
+        _output(root, args, stdin=_literal_paths(paths))
+
+
+def commit_paths(root: Path, message: str, paths: Sequence[str]) -> str:
+    """Commit the work-tree content of ``paths`` only; return the new commit's SHA.
+
+    ``--only``: anything else the user had staged stays staged and out of this commit.
+    Hooks run as for any commit.  The paths must be known to git (staged first).
+    """
+    args = ["commit", "--only", "--quiet", "-m", message]
+    _output(root, [*args, "--pathspec-from-file=-", "--pathspec-file-nul"], stdin=_literal_paths(paths))
+    return resolve_revision(root, "HEAD")
+
+
+def lfs_tracked(root: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` whose ``filter`` attribute is ``lfs`` (``.gitattributes`` rules)."""
+    if not paths:
+        return set()
+    stdin = b"".join(os.fsencode(p) + b"\0" for p in paths)  # paths, not pathspecs
+    out = _output(root, ["check-attr", "-z", "--stdin", "filter"], stdin=stdin)
+    fields = out.split(b"\0")  # path, attribute, value; repeated
+    return {os.fsdecode(fields[i]) for i in range(0, len(fields) - 2, 3) if fields[i + 2] == b"lfs"}
+
+
+def add_worktree(root: Path, path: Path, commit: str) -> None:
+    """A new linked worktree at ``path``, detached at ``commit``; the current one is untouched."""
+    _check_rev(commit)
+    _output(root, ["worktree", "add", "--detach", "--quiet", str(path.absolute()), commit])
+
+
+def remove_worktree(root: Path, path: Path) -> None:
+    """Remove the linked worktree at ``path`` (made by :func:`add_worktree`), changes and all."""
+    _output(root, ["worktree", "remove", "--force", str(path.absolute())])
+
+
+def apply_patch(worktree: Path, patch: bytes) -> None:
+    """``git apply`` ``patch`` (git's exact diff bytes) to the files of ``worktree``.
+
+    ``--binary`` for binary hunks; ``--whitespace=nowarn`` so a user's
+    ``apply.whitespace=fix`` cannot change a byte of what the run ran.
+    """
+    _output(worktree, ["apply", "--binary", "--whitespace=nowarn", "-"], stdin=patch)

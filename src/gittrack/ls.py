@@ -41,9 +41,7 @@ def ls(
         rev=rev,
         warn=warn,
     )
-    return display_frame(
-        frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all"
-    )
+    return display_frame(frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all")
 
 
 def ls_groups(
@@ -71,9 +69,7 @@ def ls_groups(
     group_keys(group_by)  # bad keys and aggregates fail before any reading
     if agg is not None:
         check_aggregates(agg)
-    frame = search(
-        store, experiments=experiments, filter_string=filter_string, view=view, rev=rev, warn=warn
-    )
+    frame = search(store, experiments=experiments, filter_string=filter_string, view=view, rev=rev, warn=warn)
     grouped = group_runs(frame, group_by, agg=agg)
     if limit is not None:
         grouped = grouped.head(limit)

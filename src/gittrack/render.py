@@ -75,18 +75,21 @@ def _na() -> Any:
 def fit_table(frame: pd.DataFrame, width: int | None, note: Callable[[str], None] | None) -> str:
     """A plain-text table, dropping trailing columns until it fits ``width``."""
     columns = list(frame.columns)
-    text = _tabulate(frame, "simple", MAX_CELL)
-    while width is not None and _widest(text) > width and len(columns) > 1:
-        columns.pop()
-        text = _tabulate(frame[columns], "simple", MAX_CELL)
+    if width is not None:
+        # tabulate's "simple" columns: the widest cell, at least the header plus 2, and two
+        # spaces between columns
+        used, keep = -2, 0
+        for name in columns:
+            widest = max([len(str(name)) + 2, *(len(cell(v)) for v in frame[name])])
+            if keep and used + 2 + widest > width:
+                break
+            used, keep = used + 2 + widest, keep + 1
+        columns = columns[:keep]
+    text = _tabulate(frame[columns], "simple", MAX_CELL)
     hidden = len(frame.columns) - len(columns)
     if hidden and note is not None:
         note(f"{hidden} more column(s) not shown; use --columns, --all-columns or --format csv")
     return text
-
-
-def _widest(text: str) -> int:
-    return max((len(line) for line in text.splitlines()), default=0)
 
 
 def _tabulate(frame: pd.DataFrame, style: str, max_cell: int) -> str:

@@ -72,7 +72,7 @@ def main() -> None:
 
 # Command modules; each defines COMMANDS. Importing them is cheap: heavy imports live
 # inside the command functions.
-_COMMAND_MODULES = ("setup", "runs")
+_COMMAND_MODULES = ("setup", "runs", "compare", "metrics", "gc", "check", "run", "ui", "history")
 
 
 def _register() -> None:

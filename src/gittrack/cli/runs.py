@@ -4,7 +4,32 @@ from __future__ import annotations
 
 import click
 
+from gittrack.cli.history import rev_option
 from gittrack.cli.options import Context, emit, experiment_option, note, output_format, warn
+
+
+def _aggregates(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from gittrack.query.group import AGGREGATES
+
+    names = tuple(a.strip() for a in value.split(","))
+    for name in names:
+        if name not in AGGREGATES:
+            raise click.BadParameter(f"{name!r} is not one of {', '.join(AGGREGATES)}")
+    return names
+
+
+def _view(*, deleted: bool, all_runs: bool) -> str:
+    if deleted and all_runs:
+        raise click.UsageError("--deleted and --all cannot be used together")
+    return "all" if all_runs else "deleted" if deleted else "active"
+
+
+def _check_grouping(*, order_by: tuple[str, ...], columns: str | None, all_columns: bool) -> None:
+    for given, option in ((order_by, "--sort"), (columns, "--columns"), (all_columns, "--all-columns")):
+        if given:
+            raise click.UsageError(f"{option} cannot be used with --group-by")
 
 
 @click.command("ls")
@@ -33,6 +58,22 @@ from gittrack.cli.options import Context, emit, experiment_option, note, output_
     help="Comma-separated columns to show, e.g. params.alpha,metrics.rmse.",
 )
 @click.option("--all-columns", is_flag=True, help="Show every param, metric and tag; no width limit.")
+@click.option(
+    "--group-by",
+    default=None,
+    metavar="KEYS",
+    help="Group runs by comma-separated keys, e.g. params.lr,params.depth; aggregate their metrics.",
+)
+@click.option(
+    "--agg",
+    default=None,
+    metavar="AGGS",
+    callback=_aggregates,
+    help="With --group-by: comma-separated aggregates of mean,std,min,max,count [default: mean,std,count].",
+)
+@click.option("--deleted", is_flag=True, help="Only runs marked deleted (by gittrack rm).")
+@click.option("--all", "all_runs", is_flag=True, help="Active and deleted runs.")
+@rev_option
 @output_format
 @click.pass_obj
 def ls_command(
@@ -43,33 +84,64 @@ def ls_command(
     limit: int | None,
     columns: str | None,
     all_columns: bool,
+    group_by: str | None,
+    agg: tuple[str, ...] | None,
+    deleted: bool,
+    all_runs: bool,
+    rev: str | None,
     fmt: str,
 ) -> None:
-    """List runs, newest first.
+    """List runs, newest first; or, with --group-by, one row per group of runs with the
+    mean ± std (and other aggregates) of their metrics, e.g. over seeds.
 
     \b
     Examples:
       gittrack ls
       gittrack ls -e baseline -n 10 --format markdown
       gittrack ls -f "metrics.rmse < 0.8" -s "metrics.rmse ASC"
+      gittrack ls --group-by params.lr,params.depth --agg mean,std,count
+      gittrack ls --deleted
+      gittrack ls --rev main~3
     """
-    from gittrack.ls import ls
+    from gittrack.ls import ls, ls_groups
     from gittrack.render import render
 
-    frame = ls(
-        obj.store(),
-        experiments=experiments,
-        filter_string=filter_string,
-        order_by=order_by or None,
-        limit=limit,
-        columns=columns.split(",") if columns else None,
-        all_columns=all_columns,
-        exact=fmt in ("csv", "json"),
-        warn=warn,
-    )
+    view = _view(deleted=deleted, all_runs=all_runs)
+    exact = fmt in ("csv", "json")
+    if group_by is not None:
+        _check_grouping(order_by=order_by, columns=columns, all_columns=all_columns)
+        frame = ls_groups(
+            obj.store(),
+            group_by=group_by,
+            agg=agg,
+            experiments=experiments,
+            filter_string=filter_string,
+            limit=limit,
+            view=view,
+            rev=rev,
+            exact=exact,
+            warn=warn,
+        )
+    elif agg is not None:
+        raise click.UsageError("--agg needs --group-by")
+    else:
+        frame = ls(
+            obj.store(),
+            experiments=experiments,
+            filter_string=filter_string,
+            order_by=order_by or None,
+            limit=limit,
+            columns=columns.split(",") if columns else None,
+            all_columns=all_columns,
+            view=view,
+            rev=rev,
+            exact=exact,
+            warn=warn,
+        )
     if frame.empty:
         note("no runs")
-        return
+        if fmt in ("table", "markdown"):
+            return  # csv and json still print a header / [] for the program reading them
     emit(render(frame, fmt, note=note, wide=all_columns))
 
 
@@ -83,18 +155,20 @@ def ls_command(
     show_default=True,
     help="text for people, yaml/json for programs.",
 )
+@rev_option
 @click.pass_obj
-def show(obj: Context, run: str, fmt: str) -> None:
+def show(obj: Context, run: str, fmt: str, rev: str | None) -> None:
     """Show everything about RUN (an id, a unique id prefix, or a run name).
 
     \b
     Example:
       gittrack show 20261126-1104
+      gittrack show 20261126-1104 --rev main
     """
     from gittrack.show import format_text
     from gittrack.show import show as show_run
 
-    info = show_run(obj.store(), run, warn=warn)
+    info = show_run(obj.store(), run, rev=rev, warn=warn)
     if fmt == "json":
         import json
 

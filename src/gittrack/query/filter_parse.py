@@ -268,7 +268,8 @@ class _Parser:
         return expr
 
     def comparison(self) -> Expr:
-        ident = self.identifier(bare_attributes=False)
+        # MLflow reads a bare name as an attribute: `status = 'FAILED'` is attributes.status
+        ident = self.identifier(bare_attributes=True)
         token = self.advance()
         word = token.text.upper() if token.kind == "WORD" else ""
         if word == "IS":

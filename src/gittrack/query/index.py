@@ -1,12 +1,18 @@
 """The run index: a git-ignored SQLite cache of run summaries, ``<store>/.cache/index.sqlite``.
 
 It is never the source of truth.  Each query stats the three YAML files of every
-run; a run whose signature (mtime and size of meta/params/tags) is unchanged is
-taken from the index, any other run is read from its files and written back.  A
+run; a run whose signature (inode, mtime and size of meta/params/tags) is unchanged
+is taken from the index, any other run is read from its files and written back.  A
 missing, stale or corrupt index is rebuilt silently.  Runs still RUNNING are always
-re-read, since their metrics live only in the CSVs until they end.  Concurrent
-processes are safe: SQLite serialises writers, and a writer that cannot get the
-lock within a moment skips the update (the answer is correct either way).
+re-read, since their metrics live only in the CSVs until they end.
+
+gittrack itself appends (the size changes) or replaces a file atomically (a new
+inode), so every change it makes is seen even on filesystems with coarse timestamps.
+The one change a signature can miss is an outside in-place edit that keeps the size
+within the same timestamp tick as the query that last read the file.
+
+Concurrent processes are safe: SQLite serialises writers, and a writer that cannot
+get the lock within a moment skips the update (the answer is correct either way).
 """
 
 from __future__ import annotations
@@ -21,40 +27,57 @@ from typing import Any
 from gittrack.errors import CorruptRunError
 from gittrack.query.frame import record_row
 from gittrack.store import cache, layout
-from gittrack.store.reader import read_run, run_dirs
+from gittrack.store.reader import read_run, run_names
 
 INDEX_FILE = "index.sqlite"
 SCHEMA_VERSION = 1
 _SCHEMA = "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, sig TEXT, status TEXT, row TEXT)"
 
-# In-process memo: {store: {run_id: (sig, status, row)}} so a warm query skips SQLite too.
-_memory: dict[Path, dict[str, tuple[str, str, dict[str, Any]]]] = {}
+Entry = tuple[str, str, dict[str, Any]]  # (signature, effective status, frame row)
+Stamp = tuple[int, int, int] | None  # (inode, mtime ns, size) of the index file; None: no file
+
+# In-process memo: {store: (index file stamp, {run_id: entry})} so a warm query skips
+# SQLite too.  It is dropped when the index file changes (deleted, replaced, rewritten).
+_memory: dict[Path, tuple[Stamp, dict[str, Entry]]] = {}
 
 
-def signature(run_dir: Path) -> str:
+def signature(run_dir: Path | str) -> str:
+    """Inode, mtime and size of meta.yaml, params.yaml and tags.yaml (``-`` for a missing one)."""
     parts = []
-    for name in (layout.META, layout.PARAMS, layout.TAGS):
+    for name in _SIGNED:  # plain strings: this runs for every run on every query
         try:
-            st = os.stat(run_dir / name)
-            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            st = os.stat(f"{run_dir}/{name}")
+            parts.append(f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}")
         except FileNotFoundError:
             parts.append("-")
     return "|".join(parts)
 
 
+_SIGNED = (layout.META, layout.PARAMS, layout.TAGS)
+
+
 def load_rows(store: Path, warn: Callable[[str], None]) -> list[dict[str, Any]]:
     """One frame row per readable run, from the index where it is fresh."""
-    dirs = run_dirs(store)
-    known = _memory.get(store) or _read_index(store)
-    rows, fresh, changed = [], {}, []
-    for run_dir in dirs:
-        run_id, sig = run_dir.name, signature(run_dir)
+    return load(store, warn)[0]
+
+
+def load(store: Path, warn: Callable[[str], None]) -> tuple[list[dict[str, Any]], bool]:
+    """Rows as :func:`load_rows`, and whether they are the very rows of the previous call
+    in this process (nothing changed), so a caller may reuse what it built from them."""
+    known, indexed = _known(store)
+    previous = _memory.get(store)
+    rows: list[dict[str, Any]] = []
+    fresh: dict[str, Entry] = {}
+    changed: list[tuple[str, str, str, dict[str, Any]]] = []
+    base = str(store)
+    for run_id in run_names(store):
+        sig = signature(f"{base}/{run_id}")
         hit = known.get(run_id)
         if hit is not None and hit[0] == sig and hit[1] != "RUNNING":
             entry = hit
         else:
             try:
-                record = read_run(run_dir)
+                record = read_run(store / run_id)
             except (CorruptRunError, OSError, UnicodeDecodeError) as exc:
                 warn(f"skipping run {run_id}: {exc}")
                 continue
@@ -62,23 +85,54 @@ def load_rows(store: Path, warn: Callable[[str], None]) -> list[dict[str, Any]]:
             changed.append((run_id, *entry))
         fresh[run_id] = entry
         rows.append(entry[2])
-    _memory[store] = fresh
-    if changed or len(fresh) != len(known):
-        _write_index(store, fresh, changed)
-    return rows
+    if changed or fresh.keys() != indexed:
+        # the file also gets the trusted entries it lacks (deleted, corrupt, another process's)
+        renewed = {c[0] for c in changed}
+        _write_index(store, fresh, [(k, *v) for k, v in fresh.items() if k in renewed or k not in indexed])
+    _memory[store] = (_stamp(_path(store)), fresh)
+    same = not changed and previous is not None and len(previous[1]) == len(fresh)
+    same = same and previous is not None and all(previous[1].get(k) is v for k, v in fresh.items())
+    return rows, same
+
+
+def _known(store: Path) -> tuple[dict[str, Entry], set[str]]:
+    """Candidate entries (each still checked against its signature) and the run ids in the file.
+
+    The memo stands while the index file is the one it was built with.  Otherwise the
+    file is read; memo entries fill in what it lacks, so a deleted index is rewritten
+    without reading every run again.
+    """
+    stamp = _stamp(_path(store))
+    memo = _memory.get(store)
+    if memo is not None and memo[0] == stamp:
+        return memo[1], set(memo[1])
+    stored = _read_index(store)
+    return {**(memo[1] if memo else {}), **stored}, set(stored)
 
 
 def _path(store: Path) -> Path:
     return store / layout.CACHE_DIR / INDEX_FILE
 
 
+def _stamp(path: Path) -> Stamp:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=0.5, isolation_level=None)
-    db.execute(_SCHEMA)
+    try:
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
-def _read_index(store: Path) -> dict[str, tuple[str, str, dict[str, Any]]]:
+def _read_index(store: Path) -> dict[str, Entry]:
     path = _path(store)
     if not path.exists():
         return {}
@@ -90,35 +144,57 @@ def _read_index(store: Path) -> dict[str, tuple[str, str, dict[str, Any]]]:
             rows = db.execute("SELECT run_id, sig, status, row FROM runs").fetchall()
         finally:
             db.close()
-        return {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
-    except (sqlite3.Error, ValueError):
-        _discard(path)  # corrupt: rebuilt from the files below
+        entries = {r[0]: (r[1], r[2], json.loads(r[3])) for r in rows}
+        return {k: v for k, v in entries.items() if isinstance(v[2], dict)}
+    except sqlite3.OperationalError:
+        return {}  # locked by a writer for too long: read the files this time
+    except (sqlite3.DatabaseError, ValueError, TypeError):
+        _discard(path)  # corrupt: rebuilt from the files
         return {}
+
+
+_JSON_EXACT = (str, int, float, bool, type(None))  # the types JSON gives back unchanged
+
+
+def _encode(row: dict[str, Any]) -> str | None:
+    """The row as JSON, or None when JSON would not give back the same values.
+
+    Such a row (a hand-written YAML date in params.yaml, say) is left out of the index,
+    so that run is read from its files every time rather than answered with other types.
+    """
+    if all(type(v) in _JSON_EXACT for v in row.values()):
+        return json.dumps(row)  # NaN and inf are written as JSON's NaN/Infinity extension
+    return None
 
 
 def _write_index(
     store: Path,
-    fresh: dict[str, tuple[str, str, dict[str, Any]]],
+    fresh: dict[str, Entry],
     changed: list[tuple[str, str, str, dict[str, Any]]],
 ) -> None:
     path = _path(store)
     try:
         cache.ensure_cache_dir(store)
         db = _connect(path)
-    except (sqlite3.Error, OSError):
-        return  # read-only store or no space: queries still work, just slower
+    except sqlite3.OperationalError:
+        return  # read-only store, no space or locked: queries still work, just slower
+    except sqlite3.DatabaseError:
+        _discard(path)  # not a database (replaced since we read it): the next query rebuilds
+        return
+    except OSError:
+        return
     try:
         db.execute("BEGIN IMMEDIATE")
         if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             db.execute("DELETE FROM runs")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             changed = [(k, *v) for k, v in fresh.items()]
-        db.executemany(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)",
-            [(run_id, sig, status, json.dumps(row)) for run_id, sig, status, row in changed],
-        )
+        encoded = [(run_id, sig, status, _encode(row)) for run_id, sig, status, row in changed]
+        db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [e for e in encoded if e[3]])
+        unstored = {e[0] for e in encoded if e[3] is None}
         stored = {r[0] for r in db.execute("SELECT run_id FROM runs")}
-        db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in stored - set(fresh)])
+        gone = (stored - set(fresh)) | (stored & unstored)
+        db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in gone])
         db.execute("COMMIT")
     except sqlite3.OperationalError:  # locked by another process: its update is as good
         if db.in_transaction:
@@ -136,4 +212,7 @@ def _discard(path: Path) -> None:
 
 def clear_memory() -> None:
     """Forget the in-process memo (tests; a long-lived process that wants a cold read)."""
+    from gittrack.query import search
+
     _memory.clear()
+    search._frames.clear()

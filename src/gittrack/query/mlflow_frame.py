@@ -38,7 +38,9 @@ def mlflow_frame(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
     import pandas as pd
 
     out = frame.copy()
-    out["artifact_uri"] = [artifact_uri(store / r) for r in out["run_id"]]
+    base = store.resolve().as_uri()
+    uris = [f"{base}/{r}/artifacts" for r in out["run_id"]]
+    out["artifact_uri"] = pd.Series(uris, index=out.index, dtype=out["run_id"].dtype)  # str even when empty
     for name in ("start_time", "end_time"):
         out[name] = pd.to_datetime(out[name].astype("float64"), unit="ms", utc=True)
     for name in [c for c in out.columns if c.startswith("params.")]:
@@ -50,13 +52,23 @@ def mlflow_frame(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
     return out[[c for c in _LEADING if c in out.columns] + rest]
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _typed(column: pd.Series) -> pd.Series:
+    """int64 when every run has an int, float64 for numbers, else the logged values as they are.
+
+    An int beyond 64 bits (a hash used as a seed) keeps the column as Python objects,
+    since neither int64 nor float64 could hold it exactly.
+    """
     values = [v for v in column if v is not None and not _isnan(v)]
-    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        if all(isinstance(v, int) for v in values) and len(values) == len(column):
-            return column.astype("int64")
-        return column.astype("float64")
-    return column
+    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return column
+    if any(isinstance(v, int) and v not in _INT64 for v in values):
+        return column
+    if all(isinstance(v, int) for v in values) and len(values) == len(column):
+        return column.astype("int64")
+    return column.astype("float64")
 
 
 def _isnan(value: Any) -> bool:
@@ -81,10 +93,30 @@ def runs_from_frame(frame: pd.DataFrame, store: Path) -> list[Run]:
         data = RunData(
             params={k[7:]: param_str(v) for k, v in row.items() if k.startswith("params.") and _present(v)},
             metrics={k[8:]: float(v) for k, v in row.items() if k.startswith("metrics.") and _present(v)},
-            tags={k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and _present(v)},
+            tags={
+                **_system_tags(row),
+                **{k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and _present(v)},
+            },
         )
         runs.append(Run(info, data))
     return runs
+
+
+_SYSTEM_TAGS = (
+    ("mlflow.runName", "run_name"),
+    ("mlflow.user", "user"),
+    ("mlflow.parentRunId", "parent_run_id"),
+    ("mlflow.source.git.commit", "git.commit"),
+)
+
+
+def _system_tags(row: dict[str, Any]) -> dict[str, str]:
+    """The ``mlflow.*`` tags :func:`gittrack.entities.system_tags` gives, from frame columns.
+
+    ``mlflow.source.name`` and ``mlflow.note.content`` are not frame columns: only
+    ``get_run`` has them.
+    """
+    return {tag: str(row[column]) for tag, column in _SYSTEM_TAGS if _present(row.get(column))}
 
 
 def _present(value: Any) -> bool:

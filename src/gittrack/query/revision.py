@@ -1,12 +1,16 @@
 """Runs as committed at a git revision, read from git's object database (no checkout).
 
-All YAML files of all runs come from one ``git ls-tree`` and one ``git cat-file --batch``.
+The YAML files of all runs come from one ``git ls-tree`` and one ``git cat-file --batch``.
+A run committed while still RUNNING has its metrics only in its CSVs; those of all such
+runs are read together (one more listing and one more ``ls-tree``/``cat-file`` pair), so
+the number of git processes never grows with the number of runs.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -15,10 +19,12 @@ from gittrack.config import find_root
 from gittrack.errors import ConfigError, CorruptRunError
 from gittrack.query.frame import record_row
 from gittrack.store import layout
+from gittrack.store.atomic import TMP_PREFIX
 from gittrack.store.metric_csv import MetricRow, parse_history
 from gittrack.store.reader import RunRecord, parse_record
 
 _NAMES = (layout.META, layout.PARAMS, layout.TAGS)
+Histories = dict[str, list[MetricRow]]
 
 
 def store_prefix(store: Path) -> tuple[Path, str]:
@@ -38,6 +44,9 @@ def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRe
         parts = PurePosixPath(path).parts
         if len(parts) == 2 and not parts[0].startswith("."):
             files[parts[0]][parts[1]] = blob
+    # A cheap superset of the runs whose meta.yaml says RUNNING (the parser decides).
+    running = [r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()]
+    committed = _running_histories(root, sha, prefix, running, rev) if running else {}
     records = []
     for run_id in sorted(files):
         found = files[run_id]
@@ -45,6 +54,7 @@ def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRe
         if layout.META not in found:
             warn(f"skipping run {run_id}: {location}/{layout.META}: missing")
             continue
+        histories = committed.get(run_id) or _histories(root, sha, f"{prefix}/{run_id}", location)
         try:
             records.append(
                 parse_record(
@@ -52,7 +62,7 @@ def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRe
                     found[layout.META],
                     found.get(layout.PARAMS, b""),
                     found.get(layout.TAGS, b""),
-                    _histories(root, sha, f"{prefix}/{run_id}"),
+                    histories,
                 )
             )
         except (CorruptRunError, UnicodeDecodeError) as exc:
@@ -64,15 +74,60 @@ def load_rows_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[dic
     return [record_row(r) for r in records_at(store, rev, warn)]
 
 
-def _histories(root: Path, sha: str, run_path: str) -> Callable[[], dict[str, list[MetricRow]]]:
-    """Metric histories of one run at ``sha``, read only when asked for."""
+def _running_histories(
+    root: Path, sha: str, prefix: str, run_ids: Collection[str], rev: str
+) -> dict[str, Callable[[], Histories]]:
+    """Metric histories of ``run_ids`` at ``sha``, read with a fixed number of git processes."""
+    wanted = {f"{r}/{layout.METRICS_DIR}/" for r in run_ids}
+    csvs = [p for p in git.list_tree(root, sha, prefix) if _is_metric_file(p) and _run_part(p) in wanted]
+    if not csvs:
+        return {r: _no_histories for r in run_ids}
+    names = {posixpath.basename(p) for p in csvs}
+    blobs = git.read_tree_files(root, sha, prefix, names=sorted(names))
+    texts: dict[str, dict[str, bytes]] = {r: {} for r in run_ids}
+    for path in csvs:
+        run_id, _, rest = path.partition(f"/{layout.METRICS_DIR}/")
+        texts[run_id][rest[: -len(".csv")]] = blobs[path]
+    return {r: _parsed(texts[r], f"{rev}:{prefix}/{r}/{layout.METRICS_DIR}") for r in run_ids}
 
-    def read() -> dict[str, list[MetricRow]]:
-        prefix = f"{run_path}/{layout.METRICS_DIR}"
+
+def _is_metric_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name.endswith(".csv") and not name.startswith(TMP_PREFIX)
+
+
+def _run_part(path: str) -> str:
+    """``<run>/metrics/`` for a path inside a run's metrics folder, else ''."""
+    parts = path.split("/", 2)
+    return f"{parts[0]}/{parts[1]}/" if len(parts) == 3 else ""
+
+
+def _no_histories() -> Histories:
+    return {}
+
+
+def _parsed(blobs: dict[str, bytes], where: str) -> Callable[[], Histories]:
+    def read() -> Histories:
         out = {}
-        for path, blob in sorted(git.read_tree_files(root, sha, prefix).items()):
-            if path.endswith(".csv"):
-                out[path[: -len(".csv")]] = parse_history(blob.decode("utf-8"), Path(path))[0]
+        for key in sorted(blobs):
+            path = Path(f"{where}/{key}.csv")
+            try:
+                text = blobs[key].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CorruptRunError(f"{path}: not UTF-8 text ({exc.reason})") from None
+            out[key] = parse_history(text, path)[0]
         return out
+
+    return read
+
+
+def _histories(root: Path, sha: str, run_path: str, location: str) -> Callable[[], Histories]:
+    """Metric histories of one run at ``sha``, read only when asked for (``show --rev``...)."""
+
+    def read() -> Histories:
+        prefix = f"{run_path}/{layout.METRICS_DIR}"
+        found = git.read_tree_files(root, sha, prefix)
+        blobs = {p[: -len(".csv")]: b for p, b in found.items() if _is_metric_file(p)}
+        return _parsed(blobs, f"{location}/{layout.METRICS_DIR}")()
 
     return read

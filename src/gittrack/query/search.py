@@ -6,6 +6,7 @@ The CLI, the Python API (``search_runs``, ``Client``) and the UI all call
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,9 +27,19 @@ def load_frame(
         from gittrack.query.revision import load_rows_at
 
         return frame_from_rows(load_rows_at(store, rev, warn or _warn))
-    from gittrack.query.index import load_rows
+    from gittrack.query import index
 
-    return frame_from_rows(load_rows(store, warn or _warn))
+    rows, unchanged = index.load(store, warn or _warn)
+    cached = _frames.get(store)
+    if unchanged and cached is not None:
+        return cached  # callers select and sort into new frames; they never modify this one
+    frame = frame_from_rows(rows)
+    _frames[store] = frame
+    return frame
+
+
+# The last frame built per store: a warm query with no changed run reuses it.
+_frames: dict[Path, pd.DataFrame] = {}
 
 
 def search(
@@ -47,6 +58,7 @@ def search(
 
     if view not in VIEWS:
         raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
+    limit = _limit(max_results)
     filt.parse_order_by(order_by)  # syntax errors surface before any reading
     if filter_string:
         filt.parse_filter(filter_string)
@@ -59,9 +71,22 @@ def search(
     if filter_string and filter_string.strip():
         frame = filt.filter_frame(frame, filter_string)
     frame = filt.sort_frame(frame, order_by)
-    if max_results is not None:
-        frame = frame.head(max_results)
+    if limit is not None:
+        frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+def _limit(max_results: int | None) -> int | None:
+    """``max_results`` checked before any reading: a negative ``head()`` would drop runs."""
+    if max_results is None:
+        return None
+    try:
+        limit = operator.index(max_results)
+    except TypeError:
+        limit = -1
+    if limit < 0 or isinstance(max_results, bool):
+        raise ValueError(f"max_results must be a whole number, 0 or more, not {max_results!r}")
+    return limit
 
 
 def _warn(message: str) -> None:

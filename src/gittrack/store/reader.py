@@ -72,7 +72,7 @@ def parse_meta(text: bytes, where: str) -> Meta:
         )
     try:
         return Meta.from_dict(data)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, OverflowError) as exc:  # pid: .inf
         raise CorruptRunError(f"{where}: {_field_problem(exc)}") from None
 
 
@@ -145,9 +145,11 @@ def effective_status(meta: Meta, meta_path: Path | None) -> str:
 def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if pid <= 0:  # 0 and negative pids name process groups, never the owner
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: beyond any real pid
         return False
     except PermissionError:
         return True
@@ -160,13 +162,17 @@ def pid_alive(pid: int) -> bool:
 
 def run_dirs(store: Path) -> list[Path]:
     """Run directories of a store, sorted by id (so by start time)."""
+    return [store / name for name in run_names(store)]
+
+
+def run_names(store: Path) -> list[str]:
+    """Names (run ids) of the run directories of a store, sorted."""
     try:
         entries = os.scandir(store)
     except FileNotFoundError:
         return []
     with entries:
-        found = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
-    return sorted(found)
+        return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
 
 
 def scan(store: Path, warn: Callable[[str], None]) -> Iterator[RunRecord]:

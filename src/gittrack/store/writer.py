@@ -9,6 +9,7 @@ first byte is written.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -18,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from gittrack import names
-from gittrack.errors import ArtifactNotFoundError, InvalidArtifactPathError, ParamConflictError, RunStateError
+from gittrack.errors import (
+    ArtifactNotFoundError,
+    CorruptRunError,
+    InvalidArtifactPathError,
+    ParamConflictError,
+    RunStateError,
+)
 from gittrack.store import layout, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
@@ -66,22 +73,35 @@ class RunWriter:
         git_diff: str | None = None,
         environment: str | None = None,
     ) -> RunWriter:
-        """Make a new run directory; a clashing id (same second, same random part) is redrawn."""
+        """Make a new run directory, its meta.yaml included, with one rename.
+
+        The run is written into the hidden ``<store>/.tmp-<run_id>.<pid>`` and renamed into
+        place, so a process killed while starting a run never leaves a run directory without
+        its meta.yaml.  A clashing id (same second, same random part) is redrawn.
+        """
         store.mkdir(parents=True, exist_ok=True)
-        while True:
-            run_dir = store / meta.run_id
-            try:
-                run_dir.mkdir()
-                break
-            except FileExistsError:
-                meta = meta.with_changes(run_id=new_id())
-        write_atomic(run_dir / layout.META, yamlio.dump(meta.to_dict()))
-        # New files in a new directory: nobody can have read an older version, so plain writes
-        if git_diff:
-            # the diff holds the repo's exact bytes, decoded with surrogateescape
-            (run_dir / layout.GIT_DIFF).write_bytes(git_diff.encode("utf-8", "surrogateescape"))
-        if environment:
-            (run_dir / layout.ENVIRONMENT).write_text(environment, encoding="utf-8")
+        staging = store / f"{TMP_PREFIX}{meta.run_id}.{os.getpid()}"
+        staging.mkdir()
+        try:
+            # New files in a private directory: nobody can read them half-written, so plain writes
+            if git_diff:
+                # the diff holds the repo's exact bytes, decoded with surrogateescape
+                (staging / layout.GIT_DIFF).write_bytes(git_diff.encode("utf-8", "surrogateescape"))
+            if environment:
+                (staging / layout.ENVIRONMENT).write_text(environment, encoding="utf-8")
+            while True:
+                (staging / layout.META).write_text(yamlio.dump(meta.to_dict()), encoding="utf-8")
+                run_dir = store / meta.run_id
+                try:
+                    os.rename(staging, run_dir)  # refused when the id is taken (a non-empty directory)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                    meta = meta.with_changes(run_id=new_id())
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return cls(run_dir, meta, {}, {}, {})
 
     @classmethod
@@ -226,15 +246,25 @@ class RunWriter:
 
     # -- ending -----------------------------------------------------------------------------
 
-    def finish(self, status: str = "FINISHED", end_time: int | None = None) -> Meta:
-        """End the run: summaries into meta.yaml, params/tags compacted to canonical form."""
+    def finish(
+        self, status: str = "FINISHED", end_time: int | None = None, *, summaries_from_files: bool = False
+    ) -> Meta:
+        """End the run: summaries into meta.yaml, params/tags compacted to canonical form.
+
+        ``summaries_from_files``: summarise the metric CSVs rather than what this writer
+        logged, because another process appended to them too (``gittrack run``'s command).
+        """
         status = status.upper()
         if status not in layout.STATUSES or status == "RUNNING":
             raise RunStateError(f"cannot end a run with status {status!r}; use FINISHED, FAILED or KILLED")
         self.close()
         self._compact()
         self.meta = self.meta.with_changes(
-            status=status, end_time=end_time or now_ms(), metrics=self._summaries()
+            status=status,
+            end_time=end_time or now_ms(),
+            metrics=self._summaries(summaries_from_files),
+            # delete_run/restore_run may have changed the stage on disk while the run was live
+            lifecycle_stage=self._stage_on_disk(),
         )
         write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
         return self.meta
@@ -250,14 +280,21 @@ class RunWriter:
             if data and path.read_text(encoding="utf-8") != text:
                 write_atomic(path, text)
 
-    def _summaries(self) -> dict[str, MetricSummary]:
+    def _summaries(self, from_files: bool = False) -> dict[str, MetricSummary]:
         """Metric summaries kept while logging; from the CSVs when another process (the command
         under ``gittrack run``) logged metrics this writer did not see."""
-        if set(metric_files(self.run_dir)) != set(self.metrics):
+        if from_files or set(metric_files(self.run_dir)) != set(self.metrics):
             histories = {k: read_history(p)[0] for k, p in metric_files(self.run_dir).items()}
             found = {k: summarize(rows) for k, rows in histories.items()}
             return {k: s for k, s in found.items() if s is not None}
         return {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
+
+    def _stage_on_disk(self) -> str:
+        try:
+            stage = load_mapping(self.run_dir / layout.META).get("lifecycle_stage")
+        except CorruptRunError:
+            stage = None
+        return str(stage or self.meta.lifecycle_stage)
 
     def write_meta(self, **changes: Any) -> None:
         self.meta = self.meta.with_changes(**changes)

@@ -64,8 +64,11 @@ def dump_entry(key: str, value: Any) -> str:
 _PLAIN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]{0,99}")
 # YAML 1.1 reads these unquoted words as booleans or null, so they are not plain strings
 _RESERVED = frozenset(
-    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    "null Null NULL".split()
+    (
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON"),
+        *("true", "True", "TRUE", "false", "False", "FALSE", "off", "Off", "OFF"),
+        *("null", "Null", "NULL"),
+    )
 )
 
 

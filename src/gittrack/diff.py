@@ -1,0 +1,478 @@
+"""``gittrack diff``: what one side of history changed in the runs, per experiment.
+
+The two sides are git revisions, or the working tree for the head.  Runs are read straight
+from git's object database (:func:`gittrack.query.search.load_frame`), never checked out.
+Per experiment the report lists the runs added and removed (by run id), and for every
+metric the best run of each side by its last value (direction as in ``compare``, see
+:mod:`gittrack.directions`), the change, the verdict, and the params that differ between
+the two best runs.  :func:`render_markdown` makes a pull-request comment of it,
+:func:`to_json` a document for programs, and :func:`worse_than` a CI gate.
+
+The base's best is the best of all its runs; the head's best is the best of the runs the
+head *adds*.  Runs accumulate: a branch keeps every run of its base, so the best of all the
+head's runs could never be worse than the base's, and a gate on it could never fail.  What
+a pull request is judged on is whether its new runs beat the best the base already had.
+A metric that no added run has is ``unchanged``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from gittrack import git
+from gittrack.config import Config
+from gittrack.directions import Direction, direction, is_better
+from gittrack.errors import GittrackError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Verdict = Literal["better", "worse", "same", "new", "unchanged"]
+WORKING_TREE = "working tree"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the diff: what the user named, and the commit (None: the working tree)."""
+
+    label: str
+    commit: str | None
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    """A param whose value differs between the base's and the head's best run (None: unset)."""
+
+    name: str
+    base: Any
+    head: Any
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """The best run of one metric: of all base runs, and of the runs the head adds (None
+    when no such run has the metric)."""
+
+    metric: str
+    direction: Direction
+    base_run: RunRef | None
+    base_value: float | None
+    head_run: RunRef | None
+    head_value: float | None
+    change: float | None  # head - base
+    relative: float | None  # change / |base|; None when base is 0
+    verdict: Verdict
+    params: tuple[ParamChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExperimentDiff:
+    experiment: str
+    added: tuple[RunRef, ...]
+    removed: tuple[RunRef, ...]
+    metrics: tuple[MetricChange, ...]
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    base: Side
+    head: Side
+    experiments: tuple[ExperimentDiff, ...]
+
+
+# -- building the report --------------------------------------------------------------------
+
+
+def diff(
+    store: Path,
+    *,
+    base: str | None,
+    head: str | None,
+    config: Config,
+    experiments: Sequence[str] = (),
+    metrics: Sequence[str] = (),
+    all_experiments: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> DiffReport:
+    """Compare the runs of ``base`` with those of ``head`` (None: the working tree).
+
+    ``base`` None is ``diff.base`` of the config, else the merge-base of the head (or HEAD)
+    with the default branch.  Only experiments where something changed are reported unless
+    ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.
+    """
+    from gittrack.query.revision import store_prefix
+    from gittrack.query.search import load_frame
+
+    root, _prefix = store_prefix(store)
+    base_side = _base_side(root, base, head, config)
+    head_side = Side(head, git.resolve_revision(root, head)) if head else Side(WORKING_TREE, None)
+    frames = [load_frame(store, rev=s.commit, warn=warn) for s in (base_side, head_side)]
+    sides = [f[f["lifecycle_stage"] == "active"] for f in frames]
+    names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
+    found = []
+    for name in names:
+        if experiments and name not in experiments:
+            continue
+        parts = [frame[frame["experiment_id"] == name] for frame in sides]
+        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
+        if all_experiments or exp.added or exp.removed:
+            found.append(exp)
+    return DiffReport(base_side, head_side, tuple(found))
+
+
+def _base_side(root: Path, base: str | None, head: str | None, config: Config) -> Side:
+    if base:
+        return Side(base, git.resolve_revision(root, base))
+    configured = config.get("diff", "base")
+    if configured:
+        return Side(str(configured), git.resolve_revision(root, str(configured)))
+    branch = git.default_branch(root)
+    if branch is None:
+        raise GittrackError(
+            "no main or master branch to diff against: give BASE (gittrack diff origin/main) "
+            "or set diff.base in .gittrack.yml"
+        )
+    tip = head or "HEAD"
+    sha = git.merge_base(root, tip, branch)
+    if sha is None:
+        raise GittrackError(f"{tip} and {branch} share no history: give BASE explicitly")
+    return Side(f"merge-base of {tip} and {branch}", sha)
+
+
+def experiment_diff(
+    name: str, base: pd.DataFrame, head: pd.DataFrame, *, config: Config, metrics: Sequence[str] = ()
+) -> ExperimentDiff:
+    """The diff of one experiment's runs (frames of that experiment's runs on each side):
+    the best of all base runs against the best of the runs the head adds."""
+    added = head[~head["run_id"].isin(set(base["run_id"]))]
+    return ExperimentDiff(
+        experiment=name,
+        added=_refs(added),
+        removed=_refs(base[~base["run_id"].isin(set(head["run_id"]))]),
+        metrics=tuple(
+            _metric_change(metric, base, added, direction(metric, config))
+            for metric in _metric_names(base, added, config, metrics)
+        ),
+    )
+
+
+def _refs(frame: pd.DataFrame) -> tuple[RunRef, ...]:
+    return tuple(RunRef(str(i), str(n)) for i, n in zip(frame["run_id"], frame["run_name"], strict=True))
+
+
+def _metric_names(base: pd.DataFrame, head: pd.DataFrame, config: Config, wanted: Sequence[str]) -> list[str]:
+    """Metrics some run of either side has: configured ones first, then by name."""
+    present = {
+        c[len("metrics.") :]
+        for frame in (base, head)
+        for c in frame.columns
+        if c.startswith("metrics.") and frame[c].notna().any()
+    }
+    if wanted:
+        present &= set(wanted)
+    configured = [str(m) for m in (config.get("metrics") or {}) if m in present]
+    return configured + sorted(present - set(configured))
+
+
+def _best(frame: pd.DataFrame, metric: str, way: Direction) -> pd.Series[Any] | None:
+    """The row of the run with the best last value of ``metric``; ties go to the older run."""
+    column = f"metrics.{metric}"
+    values = frame[column].dropna() if column in frame.columns else None
+    if values is None or values.empty:
+        return None
+    return frame.loc[values.idxmin() if way == "min" else values.idxmax()]
+
+
+def _metric_change(metric: str, base: pd.DataFrame, head: pd.DataFrame, way: Direction) -> MetricChange:
+    old, new = _best(base, metric, way), _best(head, metric, way)
+    column = f"metrics.{metric}"
+    return metric_change(
+        metric,
+        way,
+        base=None if old is None else (_ref(old), float(old[column])),
+        head=None if new is None else (_ref(new), float(new[column])),
+        params=() if old is None or new is None else _param_changes(old, new),
+    )
+
+
+def _ref(row: pd.Series[Any]) -> RunRef:
+    return RunRef(str(row["run_id"]), str(row["run_name"]))
+
+
+def _param_changes(base: pd.Series[Any], head: pd.Series[Any]) -> tuple[ParamChange, ...]:
+    keys = sorted({k for row in (base, head) for k in row.index if k.startswith("params.")})
+    changes = []
+    for key in keys:
+        old, new = _present(base.get(key)), _present(head.get(key))
+        if old != new or type(old) is not type(new):
+            changes.append(ParamChange(key[len("params.") :], old, new))
+    return tuple(changes)
+
+
+def _present(value: Any) -> Any:
+    """None for a param a run does not have (absent column, None or NaN from the frame)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def metric_change(
+    metric: str,
+    way: Direction,
+    *,
+    base: tuple[RunRef, float] | None,
+    head: tuple[RunRef, float] | None,
+    params: tuple[ParamChange, ...] = (),
+) -> MetricChange:
+    """A :class:`MetricChange` with change, relative change and verdict worked out."""
+    change = relative = None
+    verdict: Verdict = "new" if base is None else "unchanged"
+    if base is not None and head is not None:
+        change = head[1] - base[1]
+        relative = change / abs(base[1]) if base[1] != 0 and math.isfinite(base[1]) else None
+        verdict = "same"
+        if is_better(head[1], base[1], way):
+            verdict = "better"
+        elif is_better(base[1], head[1], way):
+            verdict = "worse"
+    return MetricChange(
+        metric=metric,
+        direction=way,
+        base_run=base[0] if base else None,
+        base_value=base[1] if base else None,
+        head_run=head[0] if head else None,
+        head_value=head[1] if head else None,
+        change=change,
+        relative=relative,
+        verdict=verdict,
+        params=params,
+    )
+
+
+# -- the CI gate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse is still fine: absolute, or ``relative`` in percent of the base value."""
+
+    amount: float = 0.0
+    relative: bool = False
+
+    def allowed(self, base: float) -> float:
+        return abs(base) * self.amount / 100 if self.relative else self.amount
+
+
+def parse_gate(text: str) -> tuple[str, Tolerance]:
+    """``rmse``, ``rmse:0.01`` or ``rmse:5%`` as (metric, tolerance); metric names hold no ``:``."""
+    metric, colon, amount = text.partition(":")
+    if not metric.strip():
+        raise GittrackError(f"--fail-if-worse {text!r}: give a metric, e.g. rmse or rmse:5%")
+    if not colon:
+        return metric, Tolerance()
+    relative = amount.strip().endswith("%")
+    try:
+        value = float(amount.strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise GittrackError(
+            f"--fail-if-worse {text!r}: tolerance {amount!r} is not a number >= 0 or a percentage like 5%"
+        )
+    return metric, Tolerance(value, relative)
+
+
+def worse_than(report: DiffReport, metric: str, tolerance: Tolerance | float = 0.0) -> bool:
+    """Whether the head's best ``metric`` is worse than the base's by more than ``tolerance``
+    in any experiment of the report (a float is an absolute tolerance)."""
+    return bool(worse_changes(report, metric, tolerance))
+
+
+def worse_changes(
+    report: DiffReport,
+    metric: str,
+    tolerance: Tolerance | float = 0.0,
+    *,
+    note: Callable[[str], None] | None = None,
+) -> list[str]:
+    """A line per experiment whose head is worse by more than ``tolerance``; ``note`` hears
+    when no run the head adds has ``metric`` where the base has it: nothing to check."""
+    if not isinstance(tolerance, Tolerance):
+        tolerance = Tolerance(float(tolerance))
+    both = [
+        (exp.experiment, m)
+        for exp in report.experiments
+        for m in exp.metrics
+        if m.metric == metric and m.base_value is not None and m.head_value is not None
+    ]
+    if not both and note is not None:
+        note(f"--fail-if-worse {metric}: no added run has {metric} where the base has it; nothing to check")
+    failures = []
+    for experiment, m in both:
+        assert m.base_value is not None and m.head_value is not None
+        loss = m.head_value - m.base_value if m.direction == "min" else m.base_value - m.head_value
+        allowed = tolerance.allowed(m.base_value)
+        # isclose: a drop of exactly the tolerance passes despite float noise (0.9 - 0.91).
+        if loss > allowed and not math.isclose(loss, allowed, rel_tol=1e-9, abs_tol=1e-12):
+            limit = f"{tolerance.amount:g}%" if tolerance.relative else f"{tolerance.amount:g}"
+            failures.append(
+                f"{metric} is worse in {experiment}: best {number(m.base_value)} -> {number(m.head_value)} "
+                f"({change_text(m)}), more than the tolerance {limit}"
+            )
+    return failures
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+NEUTRAL = "\N{HEAVY MINUS SIGN}"
+SYMBOLS = {"better": "✅", "worse": "❌", "same": NEUTRAL, "new": NEUTRAL, "unchanged": NEUTRAL}
+
+
+def to_json(report: DiffReport) -> str:
+    """The report as JSON; NaN becomes null, infinities the strings ``inf``/``-inf``."""
+    return json.dumps(_jsonable(asdict(report)), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def number(value: float | None) -> str:
+    from gittrack.render import cell
+
+    return "" if value is None else cell(value)
+
+
+def change_text(change: MetricChange) -> str:
+    if change.change is None:
+        return ""
+    if change.change == 0:
+        return "0"
+    text = f"{change.change:+.4g}"
+    return text + (f" ({change.relative:+.1%})" if change.relative is not None else "")
+
+
+def side_text(side: Side) -> str:
+    return side.label if side.commit is None else f"{side.label} ({side.commit[:8]})"
+
+
+def summary_rows(report: DiffReport, *, markdown: bool) -> list[list[str]]:
+    """experiment, metric, base best, head best, change, verdict: one row per metric."""
+    code = "`{}`" if markdown else "({})"
+    rows = []
+    for exp in report.experiments:
+        for m in exp.metrics:
+            base = number(m.base_value) + (" " + code.format(m.base_run.name) if m.base_run else "")
+            head = number(m.head_value) + (" " + code.format(m.head_run.name) if m.head_run else "")
+            verdict = f"{SYMBOLS[m.verdict]} {m.verdict}" if markdown else m.verdict
+            metric = f"{m.metric} {'↓' if m.direction == 'min' else '↑'}"
+            rows.append([exp.experiment, metric, base, head, change_text(m), verdict])
+    return rows
+
+
+HEADERS = ["experiment", "metric", "base best", "head best", "change", "verdict"]
+
+
+def render_markdown(report: DiffReport) -> str:
+    """A pull-request comment: the summary table, then runs and params in ``<details>``."""
+    lines = [
+        "### gittrack diff",
+        "",
+        f"Base {_md_side(report.base)} → head {_md_side(report.head)}: the best run of the base"
+        " against the best run the head adds, by last value (↓ lower is better, ↑ higher).",
+        "",
+    ]
+    if not report.experiments:
+        return "\n".join([*lines, "No runs added, removed or changed.", ""])
+    lines += [_md_row(HEADERS), _md_row(["---"] * len(HEADERS))]
+    lines += [_md_row(row) for row in summary_rows(report, markdown=True)]
+    added = sum(len(e.added) for e in report.experiments)
+    removed = sum(len(e.removed) for e in report.experiments)
+    lines += ["", "<details>", f"<summary>Details: {added} run(s) added, {removed} removed</summary>", ""]
+    for exp in report.experiments:
+        lines += [f"#### {_md_escape(exp.experiment)}", ""]
+        lines += [f"- {item}" for item in _detail_items(exp, markdown=True)]
+        lines.append("")
+    lines += ["</details>", ""]
+    return "\n".join(lines)
+
+
+def render_table(report: DiffReport) -> str:
+    """The report for a terminal: sides, the summary table, then one block per experiment."""
+    from tabulate import tabulate
+
+    lines = [f"base  {side_text(report.base)}", f"head  {side_text(report.head)}"]
+    lines += ["(the best of all base runs against the best of the runs the head adds)", ""]
+    if not report.experiments:
+        return "\n".join([*lines, "no runs added, removed or changed", ""])
+    rows = summary_rows(report, markdown=False)
+    lines += [tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True), ""]
+    for exp in report.experiments:
+        lines.append(f"{exp.experiment}:")
+        lines += [f"  {item}" for item in _detail_items(exp, markdown=False)]
+    return "\n".join(lines) + "\n"
+
+
+def _detail_items(exp: ExperimentDiff, *, markdown: bool) -> list[str]:
+    """Added and removed runs, then the param differences of each pair of best runs."""
+    items = [_run_list("added", exp.added, markdown), _run_list("removed", exp.removed, markdown)]
+    pairs: dict[tuple[str, str], list[MetricChange]] = {}
+    for m in exp.metrics:
+        if m.base_run and m.head_run:
+            pairs.setdefault((m.base_run.run_id, m.head_run.run_id), []).append(m)
+    quote = (lambda t: f"`{t}`") if markdown else (lambda t: t)
+    for group in pairs.values():
+        first = group[0]
+        assert first.base_run is not None and first.head_run is not None
+        if first.base_run == first.head_run:
+            continue  # the same run is best on both sides: no param can differ
+        by = ", ".join(m.metric for m in group)
+        pair = f"{quote(first.base_run.name)} → {quote(first.head_run.name)}"
+        changes = "; ".join(f"{quote(p.name)} {_param(p.base)} → {_param(p.head)}" for p in first.params)
+        items.append(f"params of the best runs by {by} ({pair}): {changes or 'no difference'}")
+    return [_md_escape(i, table=False) if markdown else i for i in items]
+
+
+def _run_list(label: str, runs: tuple[RunRef, ...], markdown: bool) -> str:
+    if not runs:
+        return f"{label}: none"
+    return f"{label} ({len(runs)}): " + ", ".join(
+        f"`{r.run_id}` {r.name}" if markdown else f"{r.name} ({r.run_id})" for r in runs
+    )
+
+
+def _param(value: Any) -> str:
+    from gittrack.render import cell
+
+    return "(unset)" if value is None else cell(value, 40)
+
+
+def _md_side(side: Side) -> str:
+    return side.label if side.commit is None else f"`{side.label}` (`{side.commit[:8]}`)"
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(_md_escape(c) for c in cells) + " |"
+
+
+def _md_escape(text: str, *, table: bool = True) -> str:
+    """Keep a value on its line (and table cell), and from opening HTML tags."""
+    text = text.replace("<", "&lt;").replace("\n", " ")
+    return text.replace("|", "\\|") if table else text

@@ -1,0 +1,8 @@
+"""``gittrack ui``: a local, read-only web app over the run store.
+
+:mod:`~gittrack.ui.server` is the HTTP side (stdlib ``ThreadingHTTPServer``),
+:mod:`~gittrack.ui.app` routes a request to a page of :mod:`~gittrack.ui.pages`,
+and every page reads runs through :func:`gittrack.query.search.search`.  Charts are
+drawn by plotly.js, served from the installed ``plotly`` package, so the UI works
+with no network at all.
+"""

@@ -1,0 +1,156 @@
+"""The HTTP side of the UI: a stdlib threading server that only ever reads.
+
+GET and HEAD are routed to :class:`gittrack.ui.app.App`; every other method gets
+405.  Expected failures (unknown run, bad artifact path) are 404/400 pages; anything
+else is logged with its traceback on stderr and answered with a plain 500 page that
+shows no detail.  When bound to a loopback address, requests must name a loopback
+host, so a web page elsewhere cannot read runs through DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import shutil
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from gittrack.errors import GittrackError
+from gittrack.ui.app import SECURITY_HEADERS, App, HTTPError, Response, error_page
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+class PortInUseError(GittrackError):
+    """The port asked for is taken by another program."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def free_port(host: str) -> int:
+    """A port that is free on ``host`` right now (the OS picks it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class UIServer(ThreadingHTTPServer):
+    daemon_threads = True
+    app: App
+    quiet: bool = False
+
+    def __init__(self, address: tuple[str, int], app: App, *, quiet: bool = False) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, Handler)
+        self.app = app
+        self.quiet = quiet
+
+    @property
+    def url(self) -> str:
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/"
+
+
+def make_server(app: App, host: str = "127.0.0.1", port: int = 5000, *, quiet: bool = False) -> UIServer:
+    """A server bound to ``host:port`` (port 0: any free port); PortInUseError when taken."""
+    try:
+        return UIServer((host, port), app, quiet=quiet)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"port {port} on {host} is already in use; try --port {free_port(host)}"
+            ) from None
+        raise GittrackError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def serve(server: UIServer, note: Callable[[str], None], *, open_browser: bool = False) -> None:
+    """Serve until interrupted (Ctrl+C), then close the socket."""
+    note(f"gittrack ui: serving {server.app.subtitle()} at {server.url} (Ctrl+C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        note("stopped")
+    finally:
+        server.server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: UIServer
+    server_version = "gittrack"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer(self._get(), head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(self._get(), head=True)
+
+    def _not_allowed(self) -> None:
+        self.close_connection = True  # the body, if any, is never read
+        response = error_page(405, "this server is read-only: only GET and HEAD are allowed")
+        response.headers["Allow"] = "GET, HEAD"
+        self._answer(response, head=False)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def _get(self) -> Response:
+        if not self._host_allowed():
+            return error_page(400, "unexpected Host header; open the UI at the address it printed")
+        try:
+            return self.server.app.handle(self.path)
+        except HTTPError as exc:
+            return error_page(exc.status, str(exc))
+        except GittrackError as exc:  # a user-facing problem (bad config, unknown --rev): say it
+            return error_page(500, str(exc))
+        except Exception:
+            sys.stderr.write(f"gittrack ui: internal error on GET {self.path!r}\n{traceback.format_exc()}")
+            return error_page(500, "internal error (details are in the server's log)")
+
+    def _host_allowed(self) -> bool:
+        if not is_loopback(str(self.server.server_address[0])):
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in _LOOPBACK_NAMES or is_loopback(name)
+
+    def _answer(self, response: Response, *, head: bool) -> None:
+        length = response.length if response.stream is not None else len(response.body)
+        try:
+            self.send_response(response.status)
+            headers = {**SECURITY_HEADERS, "Content-Type": response.content_type, **response.headers}
+            headers.setdefault("Cache-Control", "no-store")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            if not head:
+                self.wfile.write(response.body)
+                if response.stream is not None:
+                    shutil.copyfileobj(response.stream, self.wfile, 1 << 16)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            if response.stream is not None:
+                response.stream.close()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.quiet:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")

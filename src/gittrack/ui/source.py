@@ -1,0 +1,171 @@
+"""One run as the run and compare pages read it: from the work tree, or from a git revision.
+
+Artifact access is the security boundary of the UI: :meth:`RunSource.open_artifact`
+only ever returns a file whose real path (symlinks resolved) is inside the run's
+``artifacts/`` folder, and refuses ``..``, absolute paths and odd characters outright.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from gittrack import git
+from gittrack.errors import CorruptRunError, RunNotFoundError
+from gittrack.store import layout
+from gittrack.store.metric_csv import MetricRow, metric_files, read_history
+from gittrack.store.reader import RunRecord, find_run_dir, read_run
+
+
+def clean_artifact_path(path: str) -> str | None:
+    """``path`` if it is a plain relative path inside ``artifacts/``, else None."""
+    if not path or path.startswith("/") or any(c in path for c in "\\\0") or any(ord(c) < 32 for c in path):
+        return None
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
+        return None
+    return path
+
+
+@dataclass
+class RunSource:
+    """Everything the pages need about one run; the work-tree flavour."""
+
+    record: RunRecord
+    run_dir: Path
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    def info(self) -> dict[str, Any]:
+        """The run as :func:`gittrack.show.show` describes it."""
+        return describe(self.record, self.artifacts(), self.diff_text() is not None)
+
+    def histories(self) -> dict[str, list[MetricRow]]:
+        """Every metric's rows; a damaged file is a warning and the others are still read."""
+        out = {}
+        for key, path in metric_files(self.run_dir).items():
+            try:
+                rows, problems = read_history(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                self.warnings.append(f"metric {key}: {exc}")
+                continue
+            self.warnings.extend(str(p) for p in problems if "incomplete last line" not in p.message)
+            out[key] = rows
+        return out
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        from gittrack.show import artifacts
+
+        return artifacts(self.run_dir)
+
+    def diff_text(self) -> str | None:
+        try:
+            return (self.run_dir / layout.GIT_DIFF).read_text("utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def open_artifact(self, path: str) -> tuple[BinaryIO, int] | None:
+        """An open artifact and its size, or None when it is not a file inside ``artifacts/``."""
+        clean = clean_artifact_path(path)
+        if clean is None:
+            return None
+        root = (self.run_dir / layout.ARTIFACTS_DIR).resolve()
+        target = (root / clean).resolve()  # follows symlinks: check where they really lead
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        try:
+            handle = target.open("rb")
+        except OSError:
+            return None
+        return handle, target.stat().st_size
+
+
+@dataclass
+class RevisionSource(RunSource):
+    """A run as committed at a revision: everything read from git's object database."""
+
+    root: Path = Path()
+    sha: str = ""
+    prefix: str = ""  # the run's folder, relative to the work-tree root
+
+    def histories(self) -> dict[str, list[MetricRow]]:
+        try:
+            return self.record.histories()
+        except (CorruptRunError, UnicodeDecodeError, ValueError) as exc:
+            self.warnings.append(f"metric files could not be read: {exc}")
+            return {}
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        found = git.read_tree_files(self.root, self.sha, f"{self.prefix}/{layout.ARTIFACTS_DIR}")
+        return [{"path": p, "size": len(data)} for p, data in sorted(found.items())]
+
+    def diff_text(self) -> str | None:
+        data = git.read_blob(self.root, self.sha, f"{self.prefix}/{layout.GIT_DIFF}")
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def open_artifact(self, path: str) -> tuple[BinaryIO, int] | None:
+        clean = clean_artifact_path(path)
+        if clean is None or clean not in {a["path"] for a in self.artifacts()}:
+            return None
+        data = git.read_blob(self.root, self.sha, f"{self.prefix}/{layout.ARTIFACTS_DIR}/{clean}")
+        return None if data is None else (io.BytesIO(data), len(data))
+
+
+def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], None]) -> RunSource:
+    """The run ``ref`` (id, unique prefix or name); RunNotFoundError when there is none."""
+    if rev is None:
+        run_dir = find_run_dir(store, ref, warn)
+        return RunSource(read_run(run_dir), run_dir)
+    from gittrack.query.revision import records_at, store_prefix
+
+    root, prefix = store_prefix(store)
+    sha = git.resolve_revision(root, rev)
+    records = records_at(store, sha, warn)
+    matches = [r for r in records if r.run_id == ref] or [r for r in records if r.run_id.startswith(ref)]
+    matches = matches or [r for r in records if r.meta.name == ref]
+    if len(matches) != 1 or not ref:
+        raise RunNotFoundError(f"no single run matches {ref!r} at {rev}")
+    record = matches[0]
+    return RevisionSource(
+        record, Path(record.location), root=root, sha=sha, prefix=f"{prefix}/{record.run_id}"
+    )
+
+
+def describe(record: RunRecord, artifacts: list[dict[str, Any]], has_diff: bool) -> dict[str, Any]:
+    """A RunRecord as the nested mapping of :func:`gittrack.show.show`."""
+    meta = record.meta.to_dict()
+    for key in ("format_version", "metrics"):
+        meta.pop(key, None)
+    git_info = dict(meta.pop("git") or {})
+    if has_diff:
+        git_info["diff_file"] = layout.GIT_DIFF
+    return {
+        **meta,
+        "status": record.status,
+        "git": git_info,
+        "params": dict(sorted(record.params.items())),
+        "tags": dict(sorted(record.tags.items())),
+        "metrics": {k: s.to_dict() for k, s in sorted(record.metrics.items())},
+        "artifacts": artifacts,
+    }
+
+
+def artifact_kind(path: str) -> str:
+    """How a preview shows the file: image, csv, yaml, json, text or binary."""
+    ext = posixpath.splitext(path.lower())[1]
+    if ext in (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"):
+        return "image"
+    if ext in (".csv", ".tsv"):
+        return "csv"
+    if ext in (".yaml", ".yml"):
+        return "yaml"
+    if ext in (".txt", ".log", ".md", ".json", ".py", ".toml", ".ini", ".cfg", ".diff", ".patch", ".html"):
+        return "text"
+    return "binary"

@@ -1,0 +1,383 @@
+"""The web UI over a real store, through real HTTP on 127.0.0.1 (no browser).
+
+Covers every page, escaping of run-supplied text, artifact path traversal, the
+read-only guarantee, inline filter errors, damaged runs and the ``gittrack ui`` CLI.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from helpers import git, invoke, tree_snapshot
+
+import gittrack
+from gittrack.config import load_config
+from gittrack.ui.app import App
+from gittrack.ui.server import make_server
+
+PAYLOADS = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"'><svg onload=alert(1)>",
+)
+
+
+@contextmanager
+def serving(store: Path, rev: str | None = None) -> Iterator[str]:
+    """The UI on a free port of 127.0.0.1 in a thread; yields its base URL."""
+    server = make_server(App(store, load_config(), rev), "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.url.rstrip("/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def request(
+    base: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """Send ``path`` exactly as given (no client-side normalisation of ``..``)."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request(
+            method, path, body=b"x=1" if method in ("POST", "PUT", "PATCH") else None, headers=headers or {}
+        )
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def get(base: str, path: str) -> tuple[int, str]:
+    status, _headers, body = request(base, path)
+    return status, body.decode("utf-8")
+
+
+def make_runs(repo: Path) -> dict[str, str]:
+    """A store of four runs whose names, values, keys and files carry XSS payloads."""
+    gittrack.set_experiment("vision")
+    ids: dict[str, str] = {}
+    (repo / "train.py").write_text("print('changed')\n")  # dirty tree: runs record a git.diff
+    for i, name in enumerate(["alpha", PAYLOADS[1], "gamma"]):
+        with gittrack.start_run(run_name=name) as run:
+            gittrack.log_params({"lr": 0.1 * (i + 1), "model": PAYLOADS[0] if i else "xgb", "depth": i})
+            gittrack.set_tag("note", PAYLOADS[2])
+            for step in range(10 + i):
+                gittrack.log_metric("val_loss", 1.0 / (step + 1 + i), step=step)
+                gittrack.log_metric("accuracy", 1 - 1.0 / (step + 2 + i), step=step)
+            gittrack.log_text("hello\n", "notes/readme.txt")
+            gittrack.log_text("a,b\n" + "".join(f"{n},{PAYLOADS[0]}\n" for n in range(150)), "table.csv")
+            gittrack.log_dict({"key": PAYLOADS[2]}, "config.yaml")
+            ids[name] = run.info.run_id
+    gittrack.set_experiment(PAYLOADS[2])
+    with gittrack.start_run(run_name="other") as run:
+        gittrack.log_metric("accuracy", 0.5)
+        ids["other"] = run.info.run_id
+    _hand_edit(repo / ".runs" / ids["alpha"])
+    return ids
+
+
+def _hand_edit(run_dir: Path) -> None:
+    """Keys and file names the API would refuse, as a hand-edited or foreign store may hold."""
+    with open(run_dir / "params.yaml", "a") as f:
+        f.write(f"{json.dumps(PAYLOADS[0])}: {json.dumps(PAYLOADS[1])}\n")
+    with open(run_dir / "tags.yaml", "a") as f:
+        f.write(f"{json.dumps(PAYLOADS[2])}: x\n")
+    metric = run_dir / "metrics" / f"{PAYLOADS[0]}.csv"  # "/" in the payload: a sub-folder
+    metric.parent.mkdir(parents=True)
+    metric.write_text("step,timestamp,value\n0,1700000000000,1.5\n")
+    for payload in PAYLOADS[1:]:
+        (run_dir / "artifacts" / f"{payload}.txt").write_text(payload)
+
+
+@pytest.fixture
+def runs(repo: Path) -> dict[str, str]:
+    return make_runs(repo)
+
+
+@pytest.fixture
+def base(repo: Path, runs: dict[str, str]) -> Iterator[str]:
+    with serving(repo / ".runs") as url:
+        yield url
+
+
+def run_path(run_id: str, *rest: str) -> str:
+    return "/runs/" + quote(run_id, safe="") + "".join("/" + quote(r, safe="/") for r in rest)
+
+
+def all_pages(runs: dict[str, str]) -> list[str]:
+    alpha, bad = runs["alpha"], runs[PAYLOADS[1]]
+    compare = urlencode([("run", alpha), ("run", bad), ("run", runs["gamma"])])
+    pages = [
+        "/",
+        "/runs",
+        "/runs?" + urlencode({"exp": "vision"}),
+        "/runs?" + urlencode({"exp": PAYLOADS[2]}),
+        "/runs?" + urlencode({"filter": "params.depth >= 1", "sort": "metrics.val_loss", "dir": "asc"}),
+        "/runs?" + urlencode([("col", "params." + PAYLOADS[0]), ("col", "tags.note"), ("filter", "")]),
+        "/runs?" + urlencode({"filter": "params.model = '" + PAYLOADS[0] + "'", "partial": "1"}),
+        "/runs?" + urlencode({"filter": PAYLOADS[1]}),
+        "/compare?" + compare,
+        "/history",
+        "/history?" + urlencode({"exp": "vision", "metric": "accuracy"}),
+    ]
+    for run_id in (alpha, bad):
+        pages += [run_path(run_id), run_path(run_id, "metrics.json"), run_path(run_id, "diff")]
+        pages += [run_path(run_id, "preview", p) for p in ("notes/readme.txt", "table.csv", "config.yaml")]
+    pages += [run_path(alpha, "preview", f"{p}.txt") for p in PAYLOADS[1:]]
+    return pages
+
+
+def test_every_page_answers_200(base: str, runs: dict[str, str]) -> None:
+    for page in all_pages(runs):
+        status, body = get(base, page)
+        assert status == 200, (page, body[:300])
+    for asset in ("/static/app.js", "/static/app.css", "/static/plotly.min.js"):
+        status, headers, body = request(base, asset)
+        assert status == 200 and len(body) > 1000, asset
+        assert headers["content-type"].startswith("text/css" if asset.endswith(".css") else "text/javascript")
+
+
+def test_run_supplied_text_is_always_escaped(base: str, runs: dict[str, str]) -> None:
+    bodies = {page: get(base, page)[1] for page in all_pages(runs)}
+    for page, body in bodies.items():
+        for payload in PAYLOADS:
+            assert payload not in body, (page, payload)
+        assert "<svg onload" not in body and "<img src=x" not in body, page
+    run_page = bodies[run_path(runs["alpha"])]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in run_page  # the hand-written param key, as text
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in run_page  # the metric name, in JSON
+    assert "&lt;img src=x onerror=alert(1)&gt;" in bodies["/runs"]  # a run name
+    assert "&#x27;&gt;&lt;svg onload=alert(1)&gt;" in bodies["/"]  # the experiment name
+
+
+def test_pages_show_what_the_store_holds(base: str, runs: dict[str, str]) -> None:
+    _, home = get(base, "/")
+    assert re.search(r"vision</a></td><td>3</td>", home)
+    assert "val_loss ↓" in home and "accuracy ↑" in home
+    _, page = get(base, "/runs?" + urlencode({"exp": "vision"}))
+    assert 'data-count="3"' in page and page.count('class="pick"') == 3
+    _, page = get(base, run_path(runs["alpha"]))
+    data = json.loads(re.search(r'id="page-data">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    charts = {c["metric"]: c for c in data["charts"]}
+    assert len(charts["val_loss"]["traces"][0]["step"]) == 10
+    assert data["poll"] is None and "FINISHED" in page
+    _, diff = get(base, run_path(runs["alpha"], "diff"))
+    assert '<span class="add">+print(&#x27;changed&#x27;)</span>' in diff
+    _, preview = get(base, run_path(runs["alpha"], "preview", "table.csv"))
+    assert preview.count("<tr>") == 101 and "first 100 rows" in preview  # header + 100 rows
+    status, headers, body = request(base, run_path(runs["alpha"], "artifacts", "notes/readme.txt"))
+    assert status == 200 and body == b"hello\n"
+    assert (
+        headers["content-disposition"].startswith("attachment;")
+        and "sandbox" in headers["content-security-policy"]
+    )
+    _, history = get(base, "/history?" + urlencode({"metric": "val_loss"}))
+    assert 'id="history-table"' in history and "best run" in history
+
+
+def test_filter_error_is_shown_inline(base: str) -> None:
+    status, page = get(base, "/runs?" + urlencode({"filter": "metrics.val_loss < 'x' and"}))
+    assert status == 200
+    match = re.search(r'<div class="error" id="filter-error" data-column="(\d+)">(.*?)<', page)
+    assert match and match.group(2).startswith("filter error at column ")
+    assert 'data-count="0"' in page
+    status, page = get(base, "/runs?" + urlencode({"filter": "params.depth >= 1", "partial": "1"}))
+    assert status == 200 and 'data-count="2"' in page and not page.startswith("<!doctype")
+
+
+ESCAPES = [
+    "artifacts/../meta.yaml",
+    "artifacts/..%2fmeta.yaml",
+    "artifacts/%2e%2e/meta.yaml",
+    "artifacts/%2e%2e%2fmeta.yaml",
+    "artifacts/%252e%252e/meta.yaml",
+    "artifacts/%252e%252e%252fmeta.yaml",
+    "artifacts/notes/../../meta.yaml",
+    "artifacts//etc/passwd",
+    "artifacts/%2fetc%2fpasswd",
+    "artifacts/..%5cmeta.yaml",
+    "artifacts/C:%5cWindows",
+    "artifacts/outside-link",
+    "artifacts/notes/passwd-link",
+    "artifacts/dir-link/meta.yaml",
+    "artifacts/",
+    "artifacts/notes",
+    "preview/../meta.yaml",
+    "preview/%2e%2e/meta.yaml",
+    "preview/%252e%252e/meta.yaml",
+    "preview/outside-link",
+    "preview/%2fetc%2fpasswd",
+]
+
+
+def test_artifact_paths_cannot_leave_the_artifacts_folder(
+    repo: Path, base: str, runs: dict[str, str]
+) -> None:
+    run_dir = repo / ".runs" / runs["alpha"]
+    (run_dir / "artifacts" / "outside-link").symlink_to(run_dir / "meta.yaml")
+    (run_dir / "artifacts" / "notes" / "passwd-link").symlink_to("/etc/passwd")
+    (run_dir / "artifacts" / "dir-link").symlink_to(run_dir)
+    prefix = "/runs/" + runs["alpha"] + "/"
+    for tail in ESCAPES:
+        status, _headers, body = request(base, prefix + tail)
+        assert status == 404, tail
+        assert b"run_id" not in body and b"root:" not in body, tail
+    for path in ("/runs/..%2f..%2fetc/artifacts/passwd", "/runs/%2e%2e/artifacts/x", "/runs/../etc/passwd"):
+        assert request(base, path)[0] == 404, path
+    assert request(base, prefix + "artifacts/notes/readme.txt")[0] == 200  # the real file still works
+
+
+def test_only_get_and_head_change_nothing(repo: Path, base: str, runs: dict[str, str]) -> None:
+    get(base, "/")  # warm the (git-ignored) index so that nothing below has a reason to write
+    before = tree_snapshot(repo / ".runs")
+    targets = [
+        "/",
+        "/runs",
+        run_path(runs["alpha"]),
+        run_path(runs["alpha"], "artifacts", "notes/readme.txt"),
+    ]
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        for target in targets:
+            status, headers, body = request(base, target, method)
+            assert status == 405 and headers["allow"] == "GET, HEAD", (method, target)
+            assert b"read-only" in body
+    status, headers, body = request(base, "/runs", "HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+    assert tree_snapshot(repo / ".runs") == before
+
+
+def test_unknown_things_are_404(base: str, runs: dict[str, str]) -> None:
+    for path in (
+        "/nope",
+        "/runs/no-such-run",
+        "/runs/" + runs["alpha"] + "/nope",
+        "/static/../pyproject.toml",
+    ):
+        status, body = get(base, path)
+        assert status == 404, path
+        assert "Traceback" not in body
+    status, body = get(base, "/compare?" + urlencode({"run": runs["alpha"]}))
+    assert status == 400 and "between 2 and 10" in body
+
+
+def test_foreign_host_header_is_refused(base: str) -> None:
+    status, _headers, _body = request(base, "/", headers={"Host": "attacker.example:5000"})
+    assert status == 400  # DNS rebinding: a page elsewhere cannot read runs through us
+    assert request(base, "/", headers={"Host": "localhost:5000"})[0] == 200
+
+
+def test_a_damaged_run_is_a_warning_and_the_others_are_listed(
+    repo: Path, base: str, runs: dict[str, str]
+) -> None:
+    bad = repo / ".runs" / "20200101-000000-bad000"
+    bad.mkdir()
+    (bad / "meta.yaml").write_text("run_id: [unclosed\n  : : garbage")
+    for page in ("/", "/runs"):
+        status, body = get(base, page)
+        assert status == 200 and "Warnings" in body and "skipping run 20200101-000000-bad000" in body
+        assert "gamma" in body or "vision" in body
+        assert "Traceback" not in body
+    status, body = get(base, "/runs/20200101-000000-bad000")
+    assert status == 404 and "meta.yaml" in body
+
+
+def test_an_internal_error_shows_no_details(
+    base: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from gittrack.ui.pages import experiments
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("secret detail /home/user/key")
+
+    monkeypatch.setattr(experiments, "render", broken)
+    status, body = get(base, "/")
+    assert status == 500 and "internal error" in body
+    assert "secret detail" not in body and "Traceback" not in body
+    assert "Traceback" in capfd.readouterr().err  # logged for the person running the server
+
+
+def test_changes_show_on_reload_and_a_running_run_polls(repo: Path, base: str) -> None:
+    gittrack.set_experiment("live")
+    run = gittrack.start_run(run_name="live-run")
+    try:
+        gittrack.log_metric("loss", 1.0, step=0)
+        run_id = run.info.run_id
+        _, page = get(base, "/runs?" + urlencode({"exp": "live"}))
+        assert "live-run" in page and "RUNNING" in page
+        _, page = get(base, run_path(run_id))
+        data = json.loads(re.search(r'id="page-data">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+        assert data["poll"] == run_path(run_id, "metrics.json")
+        gittrack.log_metric("loss", 0.5, step=1)
+        _, fresh = get(base, data["poll"])
+        assert json.loads(fresh)["charts"][0]["traces"][0]["value"] == [1.0, 0.5]
+    finally:
+        gittrack.end_run()
+    assert json.loads(get(base, run_path(run_id, "metrics.json"))[1])["status"] == "FINISHED"
+
+
+def test_a_revision_is_read_from_git(repo: Path, runs: dict[str, str]) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "runs")
+    with serving(repo / ".runs", rev="HEAD") as url:
+        for page in ("/", "/runs", run_path(runs["alpha"]), "/history"):
+            assert get(url, page)[0] == 200, page
+        status, _headers, body = request(url, run_path(runs["alpha"], "artifacts", "notes/readme.txt"))
+        assert status == 200 and body == b"hello\n"
+        assert request(url, run_path(runs["alpha"], "artifacts", "%2e%2e/meta.yaml"))[0] == 404
+        assert "print(&#x27;changed&#x27;)" in get(url, run_path(runs["alpha"], "diff"))[1]
+
+
+def test_cli_says_in_one_line_when_the_port_is_taken(repo: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("ui", "--port", str(port))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.fullmatch(rf"Error: port {port} on 127\.0\.0\.1 is already in use; try --port \d+", lines[0])
+
+
+def test_cli_warns_when_listening_beyond_this_machine(repo: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gittrack", "ui", "--host", "0.0.0.0", "--port", "0"],
+        cwd=repo,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("serving" in line for line in lines):
+            line = proc.stderr.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            lines.append(line)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()  # type: ignore[union-attr]
+    text = "".join(lines)
+    assert "Warning: listening on 0.0.0.0: anyone who can reach this machine can read every run" in text
+    assert re.search(r"serving .* at http://0\.0\.0\.0:\d+/", text)
