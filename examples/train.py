@@ -26,7 +26,7 @@ with mlflow.start_run(run_name=f"lr{lr}-e{epochs}"):
         w, b = w - lr * gw, b - lr * gb
         mse = sum((w * x + b - y) ** 2 for x, y in data) / len(data)
         mlflow.log_metric("train/mse", mse, step=epoch)
-    mlflow.log_metrics({"rmse": mse**0.5, "w": w, "b": b})
+    mlflow.log_metric("rmse", mse**0.5)
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp, "model.txt")
         model.write_text(f"w={w}\nb={b}\n")

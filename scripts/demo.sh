@@ -15,9 +15,14 @@ git add -A && git commit -q -m "Add training script"
 for args in "0.05 40" "0.1 40" "0.3 40" "0.3 80"; do
   python train.py $args
 done
-git add .runs && git commit -q -m "Runs: learning-rate sweep"
+gittrack commit --all-finished
 
-echo "== demo repo: $DEMO"
-echo "== git log"; git log --oneline
-echo "== gittrack ls"; gittrack ls --columns params.lr,params.epochs,metrics.rmse
-echo "== gittrack show (best run)"; gittrack show "$(gittrack ls -s 'metrics.rmse ASC' -n 1 --format csv --columns metrics.rmse | sed -n 2p | cut -d, -f1)"
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+export COLUMNS="${COLUMNS:-160}"
+echo; echo "demo repository: $DEMO"
+step git log --oneline
+step gittrack ls
+step gittrack best -m rmse
+BEST="$(gittrack best -m rmse --format csv | sed -n 2p | cut -d, -f1)"
+step gittrack show "$BEST"
+step gittrack compare lr0.05-e40 lr0.3-e80 --only-diff

@@ -61,9 +61,7 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes: compare two snapshots to prove nothing changed."""
     if not root.exists():
         return {}
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def same_value(a: object, b: object) -> bool:
@@ -100,3 +98,28 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     from gittrack.cli import cli
 
     return cli_runner().invoke(cli, list(args), env={"COLUMNS": "200", **(env or {})}, prog_name="gittrack")
+
+
+def table(stdout: str) -> tuple[list[str], list[list[str]]]:
+    """Column names and cells of a terminal table (``render``'s "simple" style).
+
+    Column spans come from the dashed rule; header lines above it are joined with ".",
+    since ``params.lr`` is shown as ``params`` over ``lr``.
+    """
+    lines = stdout.splitlines()
+    rule_at = next(i for i, line in enumerate(lines) if line and set(line) <= {"-", " "})
+    rule = lines[rule_at]
+    spans, start = [], None
+    for i, char in enumerate(rule + " "):
+        if char == "-" and start is None:
+            start = i
+        elif char != "-" and start is not None:
+            spans.append((start, i))
+            start = None
+
+    def cut(line: str) -> list[str]:
+        return [line[a:b].strip() if b < len(rule) else line[a:].strip() for a, b in spans]
+
+    heads = [cut(line) for line in lines[:rule_at]]
+    names = [".".join(part for part in parts if part) for parts in zip(*heads, strict=True)]
+    return names, [cut(line) for line in lines[rule_at + 1 :]]

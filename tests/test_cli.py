@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import git, head, invoke, run_python, tree_snapshot
+from helpers import git, head, invoke, run_python, table, tree_snapshot
 
 import gittrack as mlflow
 from gittrack import __version__
@@ -136,19 +136,17 @@ def test_ls_table_shows_names_params_metrics_and_short_commit(
     result = invoke("ls")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == [*SUMMARY, "params.alpha", "params.model", "metrics.r2", "metrics.rmse"]
-    assert set(lines[1]) <= {"-", " "}
-    rows = {line.split()[1]: line for line in lines[2:]}
+    names, cells = table(result.stdout)
+    assert names == [*SUMMARY, "metrics.r2", "metrics.rmse", "params.alpha", "params.model"]
+    rows = {row[1]: row for row in cells}
     assert list(rows) == ["beta-run", "alpha-run"]  # newest first
     short = head(in_repo)[:8]
-    alpha = rows["alpha-run"].split()
+    alpha = rows["alpha-run"]
     assert alpha[0] == two_runs["alpha-run"][: len(alpha[0])]
     assert alpha[2:4] == ["exp-a", "FINISHED"]
-    assert short in alpha and f"{short}*" not in rows["alpha-run"]
-    assert alpha[-3:] == ["0.1", "ridge", "6.5"]
-    beta = rows["beta-run"].split()
-    assert beta[-2:] == ["0.5", "0.25"]  # NaN rmse is a blank cell
+    assert alpha[6] == short  # clean tree: no "*"
+    assert alpha[-4:] == ["", "6.5", "0.1", "ridge"]
+    assert rows["beta-run"][-4:] == ["0.25", "", "0.5", ""]  # NaN rmse is a blank cell
 
 
 def test_ls_marks_a_dirty_commit_with_a_star(in_repo: Path) -> None:
@@ -174,7 +172,7 @@ def test_ls_csv_is_exact(two_runs: dict[str, str], in_repo: Path) -> None:
     result = invoke("ls", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == [*SUMMARY, "params.alpha", "params.model", "metrics.r2", "metrics.rmse"]
+    assert list(rows[0]) == [*SUMMARY, "metrics.r2", "metrics.rmse", "params.alpha", "params.model"]
     by_name = {r["name"]: r for r in rows}
     alpha, beta = by_name["alpha-run"], by_name["beta-run"]
     assert alpha["id"] == two_runs["alpha-run"]  # full ids
@@ -234,8 +232,8 @@ def test_ls_columns(two_runs: dict[str, str]) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == [*SUMMARY, "params.alpha", "metrics.rmse"]
     assert {r["name"]: r["params.alpha"] for r in rows} == {"alpha-run": "0.1", "beta-run": "0.5"}
-    table = invoke("ls", "--columns", "metrics.r2")
-    assert table.stdout.splitlines()[0].split() == [*SUMMARY, "metrics.r2"]
+    shown = invoke("ls", "--columns", "metrics.r2")
+    assert table(shown.stdout)[0] == [*SUMMARY, "metrics.r2"]
 
 
 # -- show ----------------------------------------------------------------------------------

@@ -393,8 +393,7 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
         ),
         (
             "params.x = `a`",
-            "column 12: expected a value after '=', got `a`: "
-            "backticks quote keys, quote strings with '...'",
+            "column 12: expected a value after '=', got `a`: backticks quote keys, quote strings with '...'",
         ),
         ("metrics.x = 'abc", "column 13: unterminated string: expected a closing '"),
         ('params.x = "abc', 'column 12: unterminated string: expected a closing "'),
@@ -431,8 +430,7 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
         ),
         (
             "metrics.x > 1 AND",
-            "column 18: expected an identifier such as metrics.rmse or params.model, "
-            "got the end of the text",
+            "column 18: expected an identifier such as metrics.rmse or params.model, got the end of the text",
         ),
         (
             "metrics.x > 1 OR OR metrics.y > 1",
@@ -669,9 +667,7 @@ def test_sort_frame_keeps_index_and_columns() -> None:
 
 
 def test_sort_errors_name_the_key() -> None:
-    with pytest.raises(
-        FilterError, match=re.escape("invalid order-by key 'metrics.rmse sideways'")
-    ):
+    with pytest.raises(FilterError, match=re.escape("invalid order-by key 'metrics.rmse sideways'")):
         sort_frame(RUNS, ["metrics.rmse sideways"])
 
 
@@ -686,9 +682,7 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
 }
 _SMALL = [-1.0, 0.0, 0.5, 1.0, 2.5]
-metric_values = st.one_of(
-    st.sampled_from([*_SMALL, NAN]), st.floats(allow_infinity=False, width=64)
-)
+metric_values = st.one_of(st.sampled_from([*_SMALL, NAN]), st.floats(allow_infinity=False, width=64))
 thresholds = st.one_of(
     st.sampled_from(_SMALL),
     st.integers(-3, 3),
@@ -767,8 +761,7 @@ def test_flat_metric_filters_follow_precedence(
         else:
             groups.append([leaf])
     expected = [
-        any(all(leaf_holds(leaf, row) for leaf in group) for group in groups)
-        for row in df.to_dict("records")
+        any(all(leaf_holds(leaf, row) for leaf in group) for group in groups) for row in df.to_dict("records")
     ]
     assert filter_mask(df, text).tolist() == expected
 

@@ -14,6 +14,7 @@ import pytest
 
 from gittrack import git as g
 from gittrack.errors import GittrackError
+from gittrack.git.remote import remote_urls
 
 
 def run_git(cwd: Path, *args: str) -> str:
@@ -272,7 +273,7 @@ def test_remote_config_parsing() -> None:
         '[core]\n\turl = nope\n[remote "up"]\n\tURL = "https://a.example/x.git" ; comment\n'
         '[remote "origin"]\n\tfetch = +refs/*\n\turl = git@b.example:x.git\n\turl = second\n'
     )
-    assert g._remote_urls(config) == {
+    assert remote_urls(config) == {
         "up": "https://a.example/x.git",
         "origin": "git@b.example:x.git",
     }
@@ -553,9 +554,7 @@ def test_first_parent_history(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -
     assert history[1] == (second, 1_800_000_000, "second")
     run_git(git_repo, "commit", "-q", "--allow-empty", "--allow-empty-message", "-m", "")
     assert g.first_parent_history(git_repo, max_count=1)[0][2] == ""
-    assert g.first_parent_history(git_repo, "feature", max_count=1) == [
-        (side, 1_800_000_100, "side")
-    ]
+    assert g.first_parent_history(git_repo, "feature", max_count=1) == [(side, 1_800_000_100, "side")]
 
 
 def test_default_branch(git_repo: Path, tmp_path: Path) -> None:
@@ -571,7 +570,7 @@ def test_default_branch(git_repo: Path, tmp_path: Path) -> None:
 
 def test_module_does_not_import_gitpython_at_import_time() -> None:
     code = "import sys, gittrack.git; print('git' in sys.modules)"
-    src = Path(g.__file__).parents[1]
+    src = Path(g.__file__).parents[2]  # src/gittrack/git/__init__.py -> src
     out = subprocess.run(
         [sys.executable, "-c", code],
         check=True,

@@ -55,11 +55,12 @@ def test_csv_gives_exact_mean_std_and_counts_per_group(runs: Path) -> None:
 
 def test_table_shows_mean_plus_minus_std(runs: Path) -> None:
     assert ok("--group-by", "params.lr") == (
-        "params.lr    runs    metrics.acc    metrics.acc.count    metrics.rmse    metrics.rmse.count\n"
-        "-----------  ------  -------------  -------------------  --------------  --------------------\n"
-        "0.01         2       0.25           1                    5 ± 1.4         2\n"
-        "0.1          3       0.75 ± 0.25    3                    2 ± 1           3\n"
-        "             1       0.5            1                    10              1\n"
+        "params    runs    metrics      metrics      metrics    metrics\n"
+        "lr                acc          acc.count    rmse       rmse.count\n"
+        "--------  ------  -----------  -----------  ---------  ------------\n"
+        "0.01      2       0.25         1            5 ± 1.4    2\n"
+        "0.1       3       0.75 ± 0.25  3            2 ± 1      3\n"
+        "          1       0.5          1            10         1\n"
     )
 
 

@@ -31,7 +31,6 @@ _EXPORTS = {
         "log_param",
         "log_params",
         "log_text",
-        "params",
         "search_experiments",
         "set_experiment",
         "set_tag",
@@ -42,6 +41,7 @@ _EXPORTS = {
     "client": ("Client", "MlflowClient", "search_runs"),
     "entities": ("Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"),
     "errors": ("GittrackError",),
+    "run_env": ("params",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

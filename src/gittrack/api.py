@@ -8,13 +8,8 @@ a ``log_*`` call with no active run starts one.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
 import os
-import re
-import sys
-import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,20 +17,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from gittrack import context, ids
+from gittrack import api_hooks, context, ids
 from gittrack.config import Config, load_config, resolve_store
 from gittrack.entities import Experiment, Run, RunData, RunInfo, artifact_uri, param_str
 from gittrack.entities import run_from_record as _run_from_record
 from gittrack.errors import ConfigError, GittrackWarning, RunNotFoundError, RunStateError
-from gittrack.store import layout, yamlio
+from gittrack.run_env import ENV_EXPERIMENT, ENV_RUN_ID
+from gittrack.run_env import params as params  # re-exported: part of the module-level API
+from gittrack.store import yamlio
 from gittrack.store.layout import Meta
 from gittrack.store.reader import find_run_dir, read_run
 from gittrack.store.writer import RunWriter, now_ms
-
-ENV_RUN_ID = "GITTRACK_RUN_ID"
-ENV_EXPERIMENT = "GITTRACK_EXPERIMENT"
-ENV_PARAMS = "GITTRACK_PARAMS"  # all params of `gittrack run`, as YAML
-ENV_PARAM_PREFIX = "GITTRACK_PARAM_"  # one variable per param, for shell scripts
 
 
 @dataclass
@@ -84,12 +76,8 @@ class ActiveRun:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if kind is None:
-            status = "FINISHED"
-        else:
-            status = "KILLED" if issubclass(kind, KeyboardInterrupt) else "FAILED"
         if self in _state.stack:
-            _end(self, status)
+            _end(self, api_hooks.end_status(kind))
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self._writer.meta.run_id!r}, name={self._writer.meta.name!r}>"
@@ -363,41 +351,6 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return base.as_uri()
 
 
-# -- params given by `gittrack run` -------------------------------------------------------------
-
-
-def params() -> dict[str, Any]:
-    """The params ``gittrack run -p``/``gittrack sweep`` gave this process, typed; ``{}`` otherwise.
-
-    ``GITTRACK_PARAMS`` (exact names and types, YAML) when set, else each
-    ``GITTRACK_PARAM_<NAME>`` variable, the name lower-cased and the value typed by
-    :func:`param_from_text`.
-    """
-    text = os.environ.get(ENV_PARAMS)
-    if text is not None:
-        data = yamlio.load(text)
-        return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-    n = len(ENV_PARAM_PREFIX)
-    found = {k[n:].lower(): v for k, v in os.environ.items() if k.startswith(ENV_PARAM_PREFIX) and k[n:]}
-    return {k: param_from_text(v) for k, v in sorted(found.items())}
-
-
-_E_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-def param_from_text(text: str) -> Any:
-    """``text`` typed as a YAML scalar by the safe loader: ``0.1`` float, ``3`` int, ``true``
-    bool, ``xgb`` str, ``'3'`` the string 3.  ``1e-3`` is a float too (YAML 1.1 would want
-    ``1.0e-3``); a value that is not a scalar (a list, a date) stays text."""
-    try:
-        value = yamlio.load(text)
-    except yamlio.YAMLError:
-        return text
-    if isinstance(value, str) and _E_FLOAT.fullmatch(text.strip()):
-        return float(text)
-    return value if value is None or isinstance(value, (bool, int, float, str)) else text
-
-
 # -- ending runs the user forgot ---------------------------------------------------------------
 
 
@@ -406,36 +359,19 @@ def _install_hooks() -> None:
     if _state.hooks_installed:
         return
     _state.hooks_installed = True
-    previous = sys.excepthook
+    api_hooks.install(on_uncaught=_note_uncaught, at_exit=_end_all_at_exit, live_runs=_live_run_dirs)
 
-    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        _state.uncaught = kind
-        previous(kind, exc, tb)
 
-    sys.excepthook = excepthook
-    atexit.register(_end_all_at_exit)
-    _start_heartbeat()
+def _note_uncaught(kind: type[BaseException]) -> None:
+    _state.uncaught = kind
+
+
+def _live_run_dirs() -> list[Path]:
+    return [active._writer.run_dir for active in _state.stack]
 
 
 def _end_all_at_exit() -> None:
-    kind = _state.uncaught
-    status = "FINISHED" if kind is None else ("KILLED" if issubclass(kind, KeyboardInterrupt) else "FAILED")
+    status = api_hooks.end_status(_state.uncaught)
     for active in reversed(list(_state.stack)):
         if active._writer.pid == os.getpid():  # never end a parent's run from a forked child
             _end(active, status)
-
-
-def _start_heartbeat() -> None:
-    """Touch meta.yaml of live runs so readers on other machines can tell a dead run."""
-    from gittrack.store.reader import HEARTBEAT_SECONDS
-
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_SECONDS):
-            for active in list(_state.stack):
-                with contextlib.suppress(OSError):  # a run ended meanwhile
-                    os.utime(active._writer.run_dir / layout.META)
-
-    threading.Thread(target=beat, name="gittrack-heartbeat", daemon=True).start()
-    atexit.register(stop.set)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ class LogEntry:
     runs: int
     best_value: float | None
     best_run: RunRef | None
-    running_best: float | None
+    running_best: float | None = None  # the best of this and every older commit shown
 
 
 @dataclass(frozen=True)
@@ -57,33 +57,46 @@ def log(
     """The best ``metric`` (default: see :func:`default_metric`) at each of the last
     ``max_count`` commits of HEAD's first-parent history."""
     from gittrack.query.revision import store_prefix
-    from gittrack.query.search import load_frame
+    from gittrack.query.search import search
 
     root, _prefix = store_prefix(store)
-    frame = load_frame(store, warn=warn)
-    frame = frame[frame["lifecycle_stage"] == "active"]
-    if experiments:
-        frame = frame[frame["experiment_id"].isin(list(experiments))]
+    frame = search(store, experiments=experiments, warn=warn)
     metric = metric or default_metric(frame, config)
     way = direction(metric, config)
+    commits = git.first_parent_history(root, "HEAD", max_count=max_count)
+    return LogReport(metric, way, _with_running_best(best_per_commit(frame, commits, metric, way), way))
+
+
+def best_per_commit(
+    frame: pd.DataFrame, commits: Sequence[tuple[str, int, str]], metric: str | None, way: Direction
+) -> list[LogEntry]:
+    """Each of ``commits`` (SHA, time, subject; newest first) with the number of runs of
+    ``frame`` made on it and the best of them by ``metric`` (none without a metric).
+    ``running_best`` is left unset."""
     column = f"metrics.{metric}"
-    values = frame[column] if column in frame.columns else [math.nan] * len(frame)
+    values = frame[column] if metric and column in frame.columns else [math.nan] * len(frame)
     by_commit: dict[str, list[tuple[RunRef, float]]] = {}
     for run_id, name, commit, value in zip(
         frame["run_id"], frame["run_name"], frame["git.commit"], values, strict=True
     ):
         by_commit.setdefault(str(commit), []).append((RunRef(str(run_id), str(name)), float(value)))
-    history = git.first_parent_history(root, "HEAD", max_count=max_count)
-    entries: list[LogEntry] = []
-    running: float | None = None
-    for sha, time, subject in reversed(history):
+    entries = []
+    for sha, time, subject in commits:
         runs = by_commit.get(sha, [])
-        best = _best(runs, way)
-        if best is not None and (running is None or is_better(best[1], running, way)):
-            running = best[1]
-        ref, value = best if best is not None else (None, None)
-        entries.append(LogEntry(sha, time, subject, len(runs), value, ref, running))
-    return LogReport(metric, way, tuple(reversed(entries)))
+        ref, value = _best(runs, way) or (None, None)
+        entries.append(LogEntry(sha, time, subject, len(runs), value, ref))
+    return entries
+
+
+def _with_running_best(entries: list[LogEntry], way: Direction) -> tuple[LogEntry, ...]:
+    """``entries`` (newest first) with ``running_best``: the best of each and all older ones."""
+    running: float | None = None
+    out = []
+    for entry in reversed(entries):
+        if entry.best_value is not None and (running is None or is_better(entry.best_value, running, way)):
+            running = entry.best_value
+        out.append(replace(entry, running_best=running))
+    return tuple(reversed(out))
 
 
 def default_metric(frame: pd.DataFrame, config: Config) -> str:
@@ -99,12 +112,16 @@ def default_metric(frame: pd.DataFrame, config: Config) -> str:
 
 def pick_metric(counts: dict[str, int], config: Config) -> str | None:
     """The first metric listed in ``metrics:`` of the config that some run has, else the
-    one the most runs have (ties by name); ``counts`` maps metric name to number of runs."""
+    one the most runs have, preferring names that say which way is better (``rmse``,
+    ``val_loss``, ``accuracy``...) over ones that don't, then by name; ``counts`` maps
+    metric name to number of runs."""
+    from gittrack.directions import guess
+
     present = {k: n for k, n in counts.items() if n}
     for name in config.get("metrics") or {}:
         if str(name) in present:
             return str(name)
-    return min(present, key=lambda k: (-present[k], k)) if present else None
+    return min(present, key=lambda k: (-present[k], guess(k) is None, k)) if present else None
 
 
 def _best(runs: list[tuple[RunRef, float]], way: Direction) -> tuple[RunRef, float] | None:

@@ -23,53 +23,54 @@ def ls(
     limit: int | None = None,
     columns: Sequence[str] | None = None,
     all_columns: bool = False,
+    group_by: Sequence[str] | str | None = None,
+    agg: Sequence[str] | None = None,
     view: str = "active",
     rev: str | None = None,
     exact: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Runs matching the query as a display table (short ids, commit with ``*`` when dirty)."""
+    """Runs matching the query as a display table (short ids, commit with ``*`` when dirty).
+
+    With ``group_by``, one row per group of runs instead, their metrics aggregated by ``agg``
+    (see :func:`group_table`): ``order_by``, ``columns`` and ``all_columns`` do not apply,
+    and ``limit`` keeps the first groups.
+    """
+    from gittrack.query.group import check_aggregates, group_keys
     from gittrack.query.search import search
 
+    if group_by is not None:
+        group_keys(group_by)  # bad keys and aggregates fail before any reading
+        if agg is not None:
+            check_aggregates(agg)
     frame = search(
         store,
         experiments=experiments,
         filter_string=filter_string,
-        order_by=order_by,
-        max_results=limit,
+        order_by=order_by if group_by is None else None,
+        max_results=limit if group_by is None else None,
         view=view,
         rev=rev,
         warn=warn,
     )
+    if group_by is not None:
+        return group_table(frame, group_by, agg=agg, limit=limit, exact=exact)
     return display_frame(frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all")
 
 
-def ls_groups(
-    store: Path,
-    *,
+def group_table(
+    frame: pd.DataFrame,
     group_by: Sequence[str] | str,
+    *,
     agg: Sequence[str] | None = None,
-    experiments: Sequence[str] | None = None,
-    filter_string: str = "",
     limit: int | None = None,
-    view: str = "active",
-    rev: str | None = None,
     exact: bool = False,
-    warn: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Runs matching the query, grouped by ``group_by`` with their metrics aggregated.
+    """The runs of ``frame`` grouped by ``group_by``, their metrics aggregated, first
+    ``limit`` groups.  For people (not ``exact``) ``mean`` and ``std`` are one
+    ``mean ± std`` column; csv/json keep every aggregate as its own exact column."""
+    from gittrack.query.group import group_runs, pretty
 
-    The experiment and filter select runs before grouping; ``limit`` keeps the first groups.
-    For people (not ``exact``) ``mean`` and ``std`` are one ``mean ± std`` column; csv/json
-    keep every aggregate as its own exact column.
-    """
-    from gittrack.query.group import check_aggregates, group_keys, group_runs, pretty
-    from gittrack.query.search import search
-
-    group_keys(group_by)  # bad keys and aggregates fail before any reading
-    if agg is not None:
-        check_aggregates(agg)
-    frame = search(store, experiments=experiments, filter_string=filter_string, view=view, rev=rev, warn=warn)
     grouped = group_runs(frame, group_by, agg=agg)
     if limit is not None:
         grouped = grouped.head(limit)
@@ -103,12 +104,12 @@ def display_frame(
         "duration": list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
         "commit": [_commit(c, d, exact) for c, d in commits],
     }
-    if all_columns:
-        extra = [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))]
-    elif columns:
+    # results first: metrics, then the params that produced them (as MLflow's UI orders them)
+    kinds = ("metrics.", "params.", "tags.") if all_columns else ("metrics.", "params.")
+    if columns and not all_columns:
         extra = list(columns)
     else:
-        extra = [c for c in frame.columns if c.startswith(("params.", "metrics."))]
+        extra = [c for kind in kinds for c in frame.columns if c.startswith(kind)]
     for name in extra:
         shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
     # object columns keep each value as logged: an int param stays 5, not 5.0 beside a gap

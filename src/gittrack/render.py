@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,11 +24,16 @@ def render(
     frame: pd.DataFrame,
     fmt: str,
     *,
+    expendable: Sequence[str] = ("start", "duration", "experiment"),
     note: Callable[[str], None] | None = None,
     width: int | None = None,
     wide: bool = False,
 ) -> str:
-    """``frame`` in format ``fmt``; ``note`` receives messages meant for stderr."""
+    """``frame`` in format ``fmt``; ``note`` receives messages meant for stderr.
+
+    A table narrower than the frame leaves out the ``expendable`` columns first (by
+    default the run-list columns people need least), then columns from the right.
+    """
     if fmt == "csv":
         return str(frame.to_csv(index=False, lineterminator="\n"))
     if fmt == "json":
@@ -40,7 +45,7 @@ def render(
     if frame.empty:
         return ""
     limit = None if wide else (width or shutil.get_terminal_size((120, 24)).columns)
-    return fit_table(frame, limit, note) + "\n"
+    return fit_table(frame, limit, note, expendable) + "\n"
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -72,24 +77,31 @@ def _na() -> Any:
     return pd.NA
 
 
-def fit_table(frame: pd.DataFrame, width: int | None, note: Callable[[str], None] | None) -> str:
-    """A plain-text table, dropping trailing columns until it fits ``width``."""
+def fit_table(
+    frame: pd.DataFrame,
+    width: int | None,
+    note: Callable[[str], None] | None,
+    expendable: Sequence[str] = (),
+) -> str:
+    """A plain-text table that fits ``width``: the ``expendable`` columns go first (in
+    that order), then columns from the right."""
     columns = list(frame.columns)
     if width is not None:
-        # tabulate's "simple" columns: the widest cell, at least the header plus 2, and two
-        # spaces between columns
-        used, keep = -2, 0
-        for name in columns:
-            widest = max([len(str(name)) + 2, *(len(cell(v)) for v in frame[name])])
-            if keep and used + 2 + widest > width:
-                break
-            used, keep = used + 2 + widest, keep + 1
-        columns = columns[:keep]
+        widths = {name: _column_width(frame, name) for name in columns}
+        spare = [c for c in expendable if c in widths]
+        while len(columns) > 1 and sum(widths[c] for c in columns) + 2 * (len(columns) - 1) > width:
+            columns.remove(spare.pop(0) if spare else columns[-1])
     text = _tabulate(frame[columns], "simple", MAX_CELL)
     hidden = len(frame.columns) - len(columns)
     if hidden and note is not None:
         note(f"{hidden} more column(s) not shown; use --columns, --all-columns or --format csv")
     return text
+
+
+def _column_width(frame: pd.DataFrame, name: str) -> int:
+    """Width tabulate's "simple" style gives a column: its widest cell, at least header + 2."""
+    header = max(len(line) for line in table_header(str(name)).split("\n"))
+    return max([header + 2, *(len(cell(v)) for v in frame[name])])
 
 
 def _tabulate(frame: pd.DataFrame, style: str, max_cell: int) -> str:
@@ -100,7 +112,14 @@ def _tabulate(frame: pd.DataFrame, style: str, max_cell: int) -> str:
         [cell(v, max_cell).replace("|", "\\|") if escape else cell(v, max_cell) for v in row]
         for row in frame.itertuples(index=False, name=None)
     ]
-    return tabulate(rows, headers=[str(c) for c in frame.columns], tablefmt=style, disable_numparse=True)
+    headers = [str(c) if escape else table_header(str(c)) for c in frame.columns]
+    return tabulate(rows, headers=headers, tablefmt=style, disable_numparse=True)
+
+
+def table_header(column: str) -> str:
+    """``params.lr`` as two header lines, ``params`` over ``lr``: tables stay narrow."""
+    kind, dot, key = column.partition(".")
+    return f"{kind}\n{key}" if dot and kind in ("params", "metrics", "tags") else column
 
 
 def cell(value: Any, max_cell: int = MAX_CELL) -> str:

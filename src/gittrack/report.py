@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gittrack.config import Config
 from gittrack.errors import GittrackError
@@ -32,32 +32,18 @@ MAX_CHART_RUNS = 20  # more overlaid lines than this are unreadable
 MAX_COLUMNS = 24
 
 
-def write_report(
-    store: Path,
-    output: Path,
-    *,
-    runs: Sequence[str] = (),
-    experiments: Sequence[str] = (),
-    filter_string: str = "",
-    rev: str | None = None,
-    config: Config | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> int:
-    """Write the report of the selected runs to ``output``; returns how many runs it shows."""
-    text, count = build_report(
-        store,
-        runs=runs,
-        experiments=experiments,
-        filter_string=filter_string,
-        rev=rev,
-        config=config,
-        warn=warn,
-    )
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        raise GittrackError(f"cannot write {output}: {exc.strerror or exc}") from None
-    return count
+class Report(NamedTuple):
+    """A built report: its HTML and the number of runs in it."""
+
+    html: str
+    runs: int
+
+    def write(self, output: Path) -> None:
+        """Write the HTML to ``output`` (atomically: a reader never sees half a file)."""
+        try:
+            write_atomic(output, self.html)
+        except OSError as exc:
+            raise GittrackError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def build_report(
@@ -69,8 +55,8 @@ def build_report(
     rev: str | None = None,
     config: Config | None = None,
     warn: Callable[[str], None] | None = None,
-) -> tuple[str, int]:
-    """The report's HTML and the number of runs in it."""
+) -> Report:
+    """The report of the selected runs, ready to :meth:`~Report.write`."""
     from gittrack.query.search import search
 
     warnings: list[str] = []
@@ -98,7 +84,7 @@ def build_report(
         json_script("page-data", payload) + f"<script>{_plotly()}</script><script>{_asset('app.js')}</script>"
     )
     title = "gittrack report"
-    return layout(title, body, head=head, scripts=scripts, subtitle=str(store), nav=False), len(frame)
+    return Report(layout(title, body, head=head, scripts=scripts, subtitle=str(store), nav=False), len(frame))
 
 
 def _summary(

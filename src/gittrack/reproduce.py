@@ -12,13 +12,13 @@ worktree stays for inspection; ``git worktree remove DIR`` deletes it.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from gittrack import git
 from gittrack.config import load_config, resolve_store
 from gittrack.errors import GittrackError
 from gittrack.run_command import RunResult, run_command
@@ -66,10 +66,28 @@ def reproduce(
         note(f"not reproduced: files that were untracked when the run started: {', '.join(untracked)}")
     if note is not None:
         note(f"code of run {original.run_id} checked out in {target}")
+    result = _run_again(original, command, store=root, target=target, grace=grace, stdout=stdout,
+                        stderr=stderr, note=note)  # fmt: skip
+    return Reproduction(original, result, target, comparison(root, original.run_id, result.run_id))
+
+
+def _run_again(
+    original: RunRecord,
+    command: list[str],
+    *,
+    store: Path,
+    target: Path,
+    grace: float,
+    stdout: IO[bytes] | None,
+    stderr: IO[bytes] | None,
+    note: Callable[[str], None] | None,
+) -> RunResult:
+    """``command`` run as a new run tagged ``reproduced_from``, with the original's
+    experiment, ``-p`` params and settings, in the original's sub-directory of ``target``."""
     source = original.meta.source
-    result = run_command(
+    return run_command(
         command,
-        store=root,
+        store=store,
         experiment=original.meta.experiment,
         params={k: original.params[k] for k in source.get("run_params") or [] if k in original.params},
         tags={REPRODUCED_FROM: original.run_id},
@@ -80,7 +98,6 @@ def reproduce(
         stderr=stderr,
         note=note,
     )
-    return Reproduction(original, result, target, comparison(root, original.run_id, result.run_id))
 
 
 def comparison(store: Path, original: str, reproduction: str) -> pd.DataFrame:
@@ -91,10 +108,14 @@ def comparison(store: Path, original: str, reproduction: str) -> pd.DataFrame:
 
 
 def checkout(repo: Path, target: Path, commit: str, diff: Path) -> None:
-    """A detached worktree of ``repo`` at ``commit`` in ``target``, with ``diff`` applied if it exists."""
-    worktree_add(repo, target, commit)
+    """A detached worktree of ``repo`` at ``commit`` in ``target``, with ``diff`` applied if it exists.
+
+    Unlike :func:`gittrack.checkout.checkout`, the repository is the one the command runs
+    in (the store may live elsewhere) and a worktree whose diff fails to apply is kept.
+    """
+    git.add_worktree(repo, target, commit)
     if diff.is_file() and diff.stat().st_size:
-        apply_patch(target, diff)
+        git.apply_patch(target, diff.read_bytes())
 
 
 def _check_reproducible(record: RunRecord) -> tuple[list[str], str]:
@@ -106,37 +127,12 @@ def _check_reproducible(record: RunRecord) -> tuple[list[str], str]:
         )
     if record.meta.source.get("sweep"):
         raise GittrackError(f"run {record.run_id} is a sweep; reproduce one of its trials instead")
-    git: dict[str, Any] = record.meta.git or {}
-    if not git.get("commit"):
+    info: dict[str, Any] = record.meta.git or {}
+    if not info.get("commit"):
         raise GittrackError(f"run {record.run_id} recorded no git commit, so its code cannot be checked out")
-    if git.get("diff_truncated"):
+    if info.get("diff_truncated"):
         raise GittrackError(
             f"run {record.run_id} has a truncated git.diff (over git.max_diff_kb), so its code "
             "cannot be recreated exactly"
         )
-    return [str(a) for a in command], str(git["commit"])
-
-
-# -- git calls (to move into gittrack/git.py, which owns all git access) -----------------------
-
-
-def worktree_add(repo: Path, target: Path, commit: str) -> None:
-    """``git worktree add --detach TARGET COMMIT`` in ``repo``."""
-    _git(repo, "worktree", "add", "--detach", str(target), commit)
-
-
-def apply_patch(worktree: Path, patch: Path) -> None:
-    """``git apply PATCH`` in ``worktree`` (binary patches included)."""
-    _git(worktree, "apply", "--whitespace=nowarn", str(patch.resolve()))
-
-
-def _git(cwd: Path, *args: str) -> None:
-    # Variables a git hook may export would point git at another repository.
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=False)
-    except FileNotFoundError as exc:
-        raise GittrackError(f"could not run git ({exc}): is git installed and on PATH?") from None
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip() or f"exit status {done.returncode}"
-        raise GittrackError(f"git {' '.join(args[:2])} failed: {message}")
+    return [str(a) for a in command], str(info["commit"])

@@ -51,19 +51,19 @@ from types import FrameType
 from typing import IO, Any
 
 from gittrack import context, ids, names
-from gittrack.api import ENV_EXPERIMENT, ENV_PARAM_PREFIX, ENV_PARAMS, ENV_RUN_ID, param_from_text
 from gittrack.config import ENV_STORE, Config, load_config, resolve_store
-from gittrack.errors import ConfigError, GittrackError, InvalidNameError, InvalidValueError
+from gittrack.errors import ConfigError, GittrackError
 from gittrack.output_metrics import OutputPattern, compile_patterns, parse_line
+from gittrack.run_env import ENV_EXPERIMENT, ENV_RUN_ID, child_env
+from gittrack.run_env import parse_params as parse_params  # re-exported
 from gittrack.run_output import OutputLog, Pump, echo, same_file
-from gittrack.store import layout, yamlio
+from gittrack.store import layout
 from gittrack.store.layout import Meta
 from gittrack.store.reader import HEARTBEAT_SECONDS
 from gittrack.store.writer import RunWriter, now_ms
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _KILL_SIGNALS = frozenset({*FORWARDED_SIGNALS, signal.SIGKILL})
-_YAML_SPECIAL = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}
 _IDLE_AFTER_EXIT = 0.5  # seconds to keep reading pipes a finished child's own children hold open
 
 
@@ -123,10 +123,27 @@ def run_command(
     out = stdout if stdout is not None else sys.stdout.buffer
     err = stderr if stderr is not None else sys.stderr.buffer
     cap = int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024)
+    status, code = _run_and_end(list(command), env, workdir, out, err, cap, writer, patterns, grace)
+    return RunResult(writer.meta.run_id, writer.meta.name, writer.run_dir, status, code)
+
+
+def _run_and_end(
+    command: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    out: IO[bytes],
+    err: IO[bytes],
+    cap: int,
+    writer: RunWriter,
+    patterns: list[OutputPattern],
+    grace: float,
+) -> tuple[str, int]:
+    """Run the command with its output saved (up to ``cap`` bytes; 0: not saved), then end
+    the run with its status and exit code, whatever happened: (status, exit code)."""
     log = OutputLog(writer.run_dir / layout.OUTPUT_LOG, cap) if cap > 0 else None
     status, code = "FAILED", 1
     try:
-        status, code = _supervise(list(command), env, workdir, out, err, log, writer, patterns, grace)
+        status, code = _supervise(command, env, workdir, out, err, log, writer, patterns, grace)
     except KeyboardInterrupt:  # before the handlers were in place
         status, code = "KILLED", 128 + signal.SIGINT
         raise
@@ -135,67 +152,7 @@ def run_command(
             log.close()
         writer.meta = writer.meta.with_changes(source={**writer.meta.source, "exit_code": code})
         writer.finish(status, summaries_from_files=True)
-    return RunResult(writer.meta.run_id, writer.meta.name, writer.run_dir, status, code)
-
-
-def child_env(params: Mapping[str, Any], base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ``base`` (default ``os.environ``) without params of an
-    enclosing run, plus ``GITTRACK_PARAMS`` and one ``GITTRACK_PARAM_<NAME>`` per param."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not _is_param_var(k)}
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    if not params:
-        return env
-    owners: dict[str, str] = {}
-    for key, value in params.items():
-        var = param_env_name(key)
-        if var in owners:
-            raise InvalidNameError(f"params {owners[var]!r} and {key!r} would both be passed as ${var}")
-        owners[var] = key
-        env[var] = param_text(value)
-    env[ENV_PARAMS] = yamlio.dump(dict(params))
-    return env
-
-
-def param_env_name(key: str) -> str:
-    """``GITTRACK_PARAM_`` + the name upper-cased, each character not a letter or digit as ``_``."""
-    return ENV_PARAM_PREFIX + "".join(c if c.isascii() and c.isalnum() else "_" for c in key.upper())
-
-
-def param_text(value: Any) -> str:
-    """A param as text that :func:`gittrack.api.param_from_text` types back to ``value``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _YAML_SPECIAL.get(repr(value), repr(value))
-    return str(value)
-
-
-def parse_assignment(text: str, what: str = "param") -> tuple[str, str]:
-    """``key=value`` as (key, value text); the value may contain ``=``."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise InvalidValueError(f"{what} {text!r} is not KEY=VALUE (for example lr=0.1)")
-    return key, value
-
-
-def parse_params(assignments: Sequence[str]) -> dict[str, Any]:
-    """``-p key=value`` options as typed params (YAML scalars: ``0.1`` float, ``3`` int, ``xgb`` str)."""
-    return {key: param_from_text(text) for key, text in _pairs(assignments, "param").items()}
-
-
-def parse_tags(assignments: Sequence[str]) -> dict[str, str]:
-    return _pairs(assignments, "tag")
-
-
-def _pairs(assignments: Sequence[str], what: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for key, text in (parse_assignment(a, what) for a in assignments):
-        if key in pairs:
-            raise InvalidValueError(f"{what} {key!r} is given twice")
-        pairs[key] = text
-    return pairs
+    return status, code
 
 
 def exit_status(returncode: int, interrupted: int | None) -> tuple[str, int]:
@@ -392,7 +349,3 @@ class _Forwarder:
         if self._proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
                 os.killpg(self._proc.pid, signum)
-
-
-def _is_param_var(name: str) -> bool:
-    return name == ENV_PARAMS or name.startswith(ENV_PARAM_PREFIX)

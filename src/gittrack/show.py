@@ -177,7 +177,12 @@ def format_text(info: dict[str, Any]) -> str:
         lines.append(f"parent      {info['parent_run_id']}")
     if info.get("description"):
         lines.append(f"description {info['description']}")
-    lines.append(f"command     {' '.join(map(str, info['source'].get('argv') or []))}")
+    source = info["source"]
+    # `gittrack run` records the wrapped command and its exit code; the API records argv
+    command = source.get("command") or source.get("argv") or []
+    lines.append(f"command     {' '.join(map(str, command))}")
+    if source.get("exit_code") is not None:
+        lines.append(f"exit code   {source['exit_code']}")
     if git:
         where = git.get("branch") or "detached HEAD"
         dirty = " (dirty)" if git.get("dirty") else ""

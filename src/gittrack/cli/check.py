@@ -6,19 +6,15 @@ import sys
 
 import click
 
-from gittrack.cli.options import Context, emit, note
+from gittrack.cli.options import Context, emit, format_option, note
 
 
 @click.command()
 @click.option(
     "--fix", is_flag=True, help="Repair what needs no guessing (torn lines, temp files, dead runs)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
+@format_option(
+    ("table", "json"),
     help="table: one 'path:line: message' per problem; json: a list of {path, line, message, fixed}.",
 )
 @click.pass_obj

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from gittrack.cli.history import rev_option
-from gittrack.cli.options import Context, emit, experiment_option, note, output_format, warn
+from gittrack.cli.options import (
+    Context,
+    emit,
+    experiment_option,
+    filter_option,
+    note,
+    output_format,
+    rev_option,
+    warn,
+)
 
 
 @click.command()
@@ -51,14 +59,7 @@ def compare(obj: Context, runs: tuple[str, ...], only_diff: bool, rev: str | Non
     default=None,
     help="Lower (--min) or higher (--max) is better [default: from .gittrack.yml or the name].",
 )
-@click.option(
-    "-f",
-    "--filter",
-    "filter_string",
-    default="",
-    metavar="FILTER",
-    help="Only runs matching this MLflow-style filter.",
-)
+@filter_option("Only runs matching this MLflow-style filter.")
 @experiment_option
 @click.option(
     "-n", "--limit", type=click.IntRange(min=1), default=1, show_default=True, help="Show the N best runs."

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from gittrack.cli.options import Context, emit, experiment_option, note, output_format, warn
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def rev_option(func: F) -> F:
-    """``--rev REV``: read runs as committed at a branch, tag or commit (no checkout)."""
-    return click.option(
-        "--rev",
-        default=None,
-        metavar="REV",
-        help="Read runs as committed at this branch, tag or commit (straight from git; no checkout).",
-    )(func)
+from gittrack.cli.options import (
+    Context,
+    emit,
+    experiment_option,
+    format_option,
+    note,
+    output_format,
+    warn,
+)
 
 
 @click.command("diff")
@@ -32,12 +26,8 @@ def rev_option(func: F) -> F:
     "-m", "--metric", "metrics", multiple=True, metavar="METRIC", help="Only this metric (repeatable)."
 )
 @click.option("--all", "all_experiments", is_flag=True, help="Also list experiments where nothing changed.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "markdown", "json"]),
-    default="table",
-    show_default=True,
+@format_option(
+    ("table", "markdown", "json"),
     help="table for terminals, markdown for a pull-request comment, json for programs.",
 )
 @click.option(
@@ -73,7 +63,8 @@ def diff_command(
       gittrack diff origin/main HEAD --fail-if-worse rmse:5%
     """
     from gittrack.config import load_config
-    from gittrack.diff import diff, parse_gate, render_markdown, render_table, to_json, worse_changes
+    from gittrack.diff import diff, parse_gate, worse_changes
+    from gittrack.diff_render import render_markdown, render_table, to_json
 
     checks = [parse_gate(g) for g in gates]  # bad gates fail before any reading
     report = diff(

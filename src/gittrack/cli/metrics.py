@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gittrack.cli.history import rev_option
-from gittrack.cli.options import Context, emit, note, output_format, warn
+from gittrack.cli.options import Context, emit, note, output_format, rev_option, warn
 
 
 @click.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,15 +24,31 @@ class Context:
         return resolve_store(self.store_option, load_config())
 
 
-def output_format(func: F) -> F:
-    """``--format table|csv|json|markdown``: tables for people, csv/json lossless."""
+def format_option(choices: Sequence[str], *, help: str, default: str = "table") -> Callable[[F], F]:
+    """``--format`` with a command's own ``choices``."""
     return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
-        help="table for terminals, csv/json for programs (exact values), markdown for PRs.",
+        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+# ``--format table|csv|json|markdown``: tables for people, csv/json lossless.
+output_format = format_option(
+    FORMATS, help="table for terminals, csv/json for programs (exact values), markdown for PRs."
+)
+
+
+def filter_option(help: str) -> Callable[[F], F]:
+    """``-f/--filter FILTER``: an MLflow-style filter string (default: every run)."""
+    return click.option("-f", "--filter", "filter_string", default="", metavar="FILTER", help=help)
+
+
+def rev_option(func: F) -> F:
+    """``--rev REV``: read runs as committed at a branch, tag or commit (no checkout)."""
+    return click.option(
+        "--rev",
+        default=None,
+        metavar="REV",
+        help="Read runs as committed at this branch, tag or commit (straight from git; no checkout).",
     )(func)
 
 

@@ -77,7 +77,8 @@ def run(
     Example:
       gittrack run -e baseline -p lr=0.1 -p depth=3 -- python train.py --fast
     """
-    from gittrack.run_command import parse_params, parse_tags, run_command
+    from gittrack.run_command import run_command
+    from gittrack.run_env import parse_params, parse_tags
 
     result = run_command(
         command,

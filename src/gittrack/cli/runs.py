@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import click
 
-from gittrack.cli.history import rev_option
-from gittrack.cli.options import Context, emit, experiment_option, note, output_format, warn
+from gittrack.cli.options import (
+    Context,
+    emit,
+    experiment_option,
+    filter_option,
+    format_option,
+    note,
+    output_format,
+    rev_option,
+    warn,
+)
 
 
 def _aggregates(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
@@ -34,14 +43,7 @@ def _check_grouping(*, order_by: tuple[str, ...], columns: str | None, all_colum
 
 @click.command("ls")
 @experiment_option
-@click.option(
-    "-f",
-    "--filter",
-    "filter_string",
-    default="",
-    metavar="FILTER",
-    help="MLflow-style filter, e.g. \"metrics.rmse < 0.5 and params.model = 'xgb'\".",
-)
+@filter_option("MLflow-style filter, e.g. \"metrics.rmse < 0.5 and params.model = 'xgb'\".")
 @click.option(
     "-s",
     "--sort",
@@ -103,41 +105,29 @@ def ls_command(
       gittrack ls --deleted
       gittrack ls --rev main~3
     """
-    from gittrack.ls import ls, ls_groups
+    from gittrack.ls import ls
     from gittrack.render import render
 
     view = _view(deleted=deleted, all_runs=all_runs)
-    exact = fmt in ("csv", "json")
     if group_by is not None:
         _check_grouping(order_by=order_by, columns=columns, all_columns=all_columns)
-        frame = ls_groups(
-            obj.store(),
-            group_by=group_by,
-            agg=agg,
-            experiments=experiments,
-            filter_string=filter_string,
-            limit=limit,
-            view=view,
-            rev=rev,
-            exact=exact,
-            warn=warn,
-        )
     elif agg is not None:
         raise click.UsageError("--agg needs --group-by")
-    else:
-        frame = ls(
-            obj.store(),
-            experiments=experiments,
-            filter_string=filter_string,
-            order_by=order_by or None,
-            limit=limit,
-            columns=columns.split(",") if columns else None,
-            all_columns=all_columns,
-            view=view,
-            rev=rev,
-            exact=exact,
-            warn=warn,
-        )
+    frame = ls(
+        obj.store(),
+        experiments=experiments,
+        filter_string=filter_string,
+        order_by=order_by or None,
+        limit=limit,
+        columns=columns.split(",") if columns else None,
+        all_columns=all_columns,
+        group_by=group_by,
+        agg=agg,
+        view=view,
+        rev=rev,
+        exact=fmt in ("csv", "json"),
+        warn=warn,
+    )
     if frame.empty:
         note("no runs")
         if fmt in ("table", "markdown"):
@@ -147,14 +137,7 @@ def ls_command(
 
 @click.command()
 @click.argument("run")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "yaml", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, yaml/json for programs.",
-)
+@format_option(("text", "yaml", "json"), default="text", help="text for people, yaml/json for programs.")
 @rev_option
 @click.pass_obj
 def show(obj: Context, run: str, fmt: str, rev: str | None) -> None:

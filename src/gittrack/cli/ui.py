@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gittrack.cli.options import Context, experiment_option, note, warn
+from gittrack.cli.options import Context, experiment_option, filter_option, note, warn
 
 
 @click.command()
@@ -42,9 +42,7 @@ def ui(obj: Context, host: str, port: int, rev: str | None, open_browser: bool) 
 @click.command()
 @click.argument("runs", nargs=-1)
 @experiment_option
-@click.option(
-    "-f", "--filter", "filter_string", default="", metavar="FILTER", help="MLflow-style filter for the runs."
-)
+@filter_option("MLflow-style filter for the runs.")
 @click.option("--rev", default=None, metavar="REV", help="Runs as committed at this git revision.")
 @click.option(
     "-o",
@@ -73,11 +71,10 @@ def report(
       gittrack report -f "metrics.rmse < 0.5" -o good.html
     """
     from gittrack.config import load_config
-    from gittrack.report import write_report
+    from gittrack.report import build_report
 
-    count = write_report(
+    built = build_report(
         obj.store(),
-        output,
         runs=list(runs),
         experiments=list(experiments),
         filter_string=filter_string,
@@ -85,7 +82,8 @@ def report(
         config=load_config(),
         warn=warn,
     )
-    note(f"wrote {output} ({count} run{'s' if count != 1 else ''})")
+    built.write(output)
+    note(f"wrote {output} ({built.runs} run{'s' if built.runs != 1 else ''})")
 
 
 COMMANDS = [ui, report]

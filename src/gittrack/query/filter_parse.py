@@ -1,4 +1,4 @@
-"""Tokenizer and recursive-descent parser for run filters and order-by keys.
+"""Recursive-descent parser for run filters and order-by keys.
 
 The language is MLflow's ``search_runs`` filter syntax plus ``OR`` and
 parentheses::
@@ -13,19 +13,20 @@ parentheses::
     identifier := prefix '.' (key | `quoted key` | "quoted key")
     order_by   := identifier [ASC | DESC] (',' identifier [ASC | DESC])*
 
-Parsing only builds the small AST below; user text is never evaluated.  Type
-errors (a string against a metric, LIKE with a number) are raised here rather
-than during evaluation so that they carry the column of the offending token.
+The tokens come from :mod:`gittrack.query.filter_lex`.  Parsing only builds the small
+AST below; user text is never evaluated.  Type errors (a string against a metric, LIKE
+with a number) are raised here rather than during evaluation so that they carry the
+column of the offending token.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias, TypeVar
 
 from gittrack.errors import FilterError
+from gittrack.query.filter_lex import Problem, Token, tokenize
 
 # MLflow accepts each prefix in several spellings.
 _PREFIX_SPELLINGS = {
@@ -46,49 +47,10 @@ _ORDERING = ("<", "<=", ">", ">=")
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 _OPERATOR_LIST = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
 
-# A word starts with a letter so that '-1e-3' is a number, yet keys such as
-# 'val/loss' or 'model.depth' stay one word after their prefix.
-_WORD = re.compile(r"[^\W\d][\w\-./]*")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_NUMBER_TAIL = re.compile(r"[\w.]+")
-_OPERATOR = re.compile(r"[<>=!]+")
-_PUNCTUATION = {"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}
-# A quote inside a quoted string or key is written twice, as in SQL.
-_QUOTED = {
-    "'": ("STRING", re.compile(r"'(?:[^']|'')*'"), "unterminated string: expected a closing '"),
-    '"': ("DQUOTE", re.compile(r'"(?:[^"]|"")*"'), 'unterminated string: expected a closing "'),
-    "`": ("BTICK", re.compile(r"`(?:[^`]|``)*`"), "unterminated key: expected a closing `"),
-}
 _VALUE_KINDS = ("STRING", "DQUOTE", "NUMBER")
 
 Value: TypeAlias = "str | float"
 T = TypeVar("T")
-
-
-class _Problem(Exception):
-    """A syntax error at a 0-based offset; public functions turn it into FilterError."""
-
-    def __init__(self, message: str, pos: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # WORD NUMBER STRING DQUOTE BTICK OP LPAREN RPAREN COMMA EOF
-    text: str  # the source text, quotes included
-    pos: int  # 0-based offset in the source
-    value: str | float | None = None  # the unquoted string or the parsed number
-
-    @property
-    def end(self) -> int:
-        return self.pos + len(self.text)
-
-    def describe(self) -> str:
-        if self.kind == "EOF":
-            return "the end of the text"
-        return self.text if self.kind in ("STRING", "DQUOTE", "BTICK") else f"'{self.text}'"
 
 
 @dataclass(frozen=True)
@@ -150,65 +112,17 @@ class OrderKey:
     ascending: bool = True
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens, ending with an EOF token."""
-    tokens: list[Token] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos == len(text):
-            tokens.append(Token("EOF", "", pos))
-            return tokens
-        tokens.append(_next_token(text, pos))
-        pos = tokens[-1].end
-
-
-def _next_token(text: str, pos: int) -> Token:
-    char = text[pos]
-    if char in _PUNCTUATION:
-        return Token(_PUNCTUATION[char], char, pos)
-    if char in _QUOTED:
-        return _quoted(text, pos)
-    if _NUMBER.match(text, pos):
-        return _number(text, pos)
-    for kind, pattern in (("WORD", _WORD), ("OP", _OPERATOR)):
-        match = pattern.match(text, pos)
-        if match:
-            return Token(kind, match.group(), pos)
-    raise _Problem(f"unexpected character {char!r}", pos)
-
-
-def _quoted(text: str, pos: int) -> Token:
-    quote = text[pos]
-    kind, pattern, unterminated = _QUOTED[quote]
-    match = pattern.match(text, pos)
-    if match is None:
-        raise _Problem(unterminated, pos)
-    raw = match.group()
-    return Token(kind, raw, pos, raw[1:-1].replace(quote * 2, quote))
-
-
-def _number(text: str, pos: int) -> Token:
-    match = _NUMBER.match(text, pos)
-    assert match is not None
-    tail = _NUMBER_TAIL.match(text, match.end())
-    if tail:
-        raise _Problem(f"invalid number '{text[pos : tail.end()]}'", pos)
-    return Token("NUMBER", match.group(), pos, float(match.group()))
-
-
 def _make_identifier(prefix: str, key: str, pos: int = 0) -> Identifier:
     kind = _PREFIXES.get(prefix.lower())
     if kind is None:
-        raise _Problem(f"unknown prefix '{prefix}': expected metrics., params., tags. or attributes.", pos)
+        raise Problem(f"unknown prefix '{prefix}': expected metrics., params., tags. or attributes.", pos)
     if not key:
-        raise _Problem(f"empty key after '{prefix}.'", pos)
+        raise Problem(f"empty key after '{prefix}.'", pos)
     if kind != "attributes":
         return Identifier(kind, key)
     name = _ATTRIBUTE_NAMES.get(key.lower())
     if name is None:
-        raise _Problem(f"unknown attribute '{key}': expected one of {', '.join(ATTRIBUTES)}", pos)
+        raise Problem(f"unknown attribute '{key}': expected one of {', '.join(ATTRIBUTES)}", pos)
     return Identifier(kind, name)
 
 
@@ -235,9 +149,9 @@ class _Parser:
     def expect_end(self, expected: str) -> None:
         token = self.peek()
         if token.kind == "RPAREN":
-            raise _Problem("unbalanced ')': there is no '(' to close", token.pos)
+            raise Problem("unbalanced ')': there is no '(' to close", token.pos)
         if token.kind != "EOF":
-            raise _Problem(f"expected {expected}, got {token.describe()}", token.pos)
+            raise Problem(f"expected {expected}, got {token.describe()}", token.pos)
 
     def filter(self) -> Expr:
         expr = self.chain("OR", self.and_expr)
@@ -261,7 +175,7 @@ class _Parser:
         expr = self.chain("OR", self.and_expr)
         closing = self.advance()
         if closing.kind != "RPAREN":
-            raise _Problem(
+            raise Problem(
                 f"expected ')' to close the '(' at column {opening.pos + 1}, got {closing.describe()}",
                 closing.pos,
             )
@@ -284,13 +198,13 @@ class _Parser:
         if token.kind == "OP" and token.text in _COMPARATORS:
             return self.compare(ident, token)
         if token.kind in ("OP", "WORD"):
-            raise _Problem(f"unknown operator '{token.text}': expected {_OPERATOR_LIST}", token.pos)
-        raise _Problem(f"expected an operator ({_OPERATOR_LIST}), got {token.describe()}", token.pos)
+            raise Problem(f"unknown operator '{token.text}': expected {_OPERATOR_LIST}", token.pos)
+        raise Problem(f"expected an operator ({_OPERATOR_LIST}), got {token.describe()}", token.pos)
 
     def expect_word(self, word: str, where: str) -> None:
         if self.accept(word) is None:
             token = self.peek()
-            raise _Problem(f"expected {word} {where}, got {token.describe()}", token.pos)
+            raise Problem(f"expected {word} {where}, got {token.describe()}", token.pos)
 
     def null_check(self, ident: Identifier) -> Expr:
         negated = self.accept("NOT") is not None
@@ -300,38 +214,38 @@ class _Parser:
     def membership(self, ident: Identifier, op: str) -> Expr:
         opening = self.advance()
         if opening.kind != "LPAREN":
-            raise _Problem(f"expected '(' after {op}, got {opening.describe()}", opening.pos)
+            raise Problem(f"expected '(' after {op}, got {opening.describe()}", opening.pos)
         if self.peek().kind == "RPAREN":
-            raise _Problem(f"empty {op} list: expected at least one value", self.peek().pos)
+            raise Problem(f"empty {op} list: expected at least one value", self.peek().pos)
         values = [self.list_value(ident, op)]
         while self.peek().kind == "COMMA":
             self.advance()
             values.append(self.list_value(ident, op))
         closing = self.advance()
         if closing.kind != "RPAREN":
-            raise _Problem(f"expected ',' or ')' in the {op} list, got {closing.describe()}", closing.pos)
+            raise Problem(f"expected ',' or ')' in the {op} list, got {closing.describe()}", closing.pos)
         return Membership(ident, tuple(values), negated=op == "NOT IN")
 
     def list_value(self, ident: Identifier, op: str) -> Value:
         token = self.advance()
         if token.kind not in _VALUE_KINDS:
-            raise _Problem(f"expected a value in the {op} list, got {token.describe()}", token.pos)
+            raise Problem(f"expected a value in the {op} list, got {token.describe()}", token.pos)
         return _typed(ident, token)
 
     def like(self, ident: Identifier, token: Token, word: str) -> Expr:
         if ident.numeric:
-            raise _Problem(
+            raise Problem(
                 f"{word} does not apply to {ident.describe()}: use =, !=, <, <=, >, >= or IN",
                 token.pos,
             )
         value = self.value_after(word)
         if not isinstance(value.value, str):
-            raise _Problem(f"{word} needs a quoted string pattern, got {value.text}", value.pos)
+            raise Problem(f"{word} needs a quoted string pattern, got {value.text}", value.pos)
         return Comparison(ident, word, value.value)
 
     def compare(self, ident: Identifier, token: Token) -> Expr:
         if token.text in _ORDERING and ident.textual:
-            raise _Problem(
+            raise Problem(
                 f"'{token.text}' does not apply to {ident.describe()}: use =, !=, LIKE, ILIKE or IN",
                 token.pos,
             )
@@ -348,12 +262,12 @@ class _Parser:
             message += f", got '{token.text}': quote strings, as in '{token.text}'"
         elif token.kind != "EOF":
             message += f", got {token.describe()}"
-        raise _Problem(message, token.pos)
+        raise Problem(message, token.pos)
 
     def identifier(self, bare_attributes: bool) -> Identifier:
         token = self.advance()
         if token.kind != "WORD" or token.text.upper() in _KEYWORDS:
-            raise _Problem(
+            raise Problem(
                 f"expected an identifier such as metrics.rmse or params.model, got {token.describe()}",
                 token.pos,
             )
@@ -370,7 +284,7 @@ class _Parser:
         if token.kind in ("BTICK", "DQUOTE") and token.pos == word.end and token.value:
             self.advance()
             return str(token.value)
-        raise _Problem(
+        raise Problem(
             f"expected a key after '{word.text}', as in {word.text}rmse or {word.text}`val loss`",
             word.end,
         )
@@ -395,17 +309,17 @@ def _bare(token: Token, allowed: bool) -> Identifier:
     if attribute is not None and allowed:
         return Identifier("attributes", attribute)
     if attribute is not None:
-        raise _Problem(f"'{name}' needs a prefix: write attributes.{attribute}", token.pos)
-    raise _Problem(f"'{name}' needs a prefix: write metrics.{name}, params.{name} or tags.{name}", token.pos)
+        raise Problem(f"'{name}' needs a prefix: write attributes.{attribute}", token.pos)
+    raise Problem(f"'{name}' needs a prefix: write metrics.{name}, params.{name} or tags.{name}", token.pos)
 
 
 def _typed(ident: Identifier, token: Token) -> Value:
     value = token.value
     assert value is not None
     if isinstance(value, str) and ident.numeric:
-        raise _Problem(f"{ident.describe()} compares with numbers, got string {token.text}", token.pos)
+        raise Problem(f"{ident.describe()} compares with numbers, got string {token.text}", token.pos)
     if isinstance(value, float) and ident.textual:
-        raise _Problem(
+        raise Problem(
             f"{ident.describe()} compares with strings: quote the value, as in '{token.text}'",
             token.pos,
         )
@@ -415,7 +329,7 @@ def _typed(ident: Identifier, token: Token) -> Value:
 def _run(text: str, context: str, rule: Callable[[_Parser], T]) -> T:
     try:
         return rule(_Parser(text))
-    except _Problem as problem:
+    except Problem as problem:
         raise FilterError(context + problem.message, problem.pos + 1) from None
 
 
@@ -445,5 +359,5 @@ def resolve_identifier(kind: str, key: str) -> str:
     """The DataFrame column of ``kind.key``: ("metrics", "rmse") -> "metrics.rmse"."""
     try:
         return _make_identifier(kind, key).column
-    except _Problem as problem:
+    except Problem as problem:
         raise FilterError(problem.message) from None

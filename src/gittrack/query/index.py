@@ -173,28 +173,12 @@ def _write_index(
     changed: list[tuple[str, str, str, dict[str, Any]]],
 ) -> None:
     path = _path(store)
-    try:
-        cache.ensure_cache_dir(store)
-        db = _connect(path)
-    except sqlite3.OperationalError:
-        return  # read-only store, no space or locked: queries still work, just slower
-    except sqlite3.DatabaseError:
-        _discard(path)  # not a database (replaced since we read it): the next query rebuilds
-        return
-    except OSError:
+    db = _open_for_writing(store, path)
+    if db is None:
         return
     try:
         db.execute("BEGIN IMMEDIATE")
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            db.execute("DELETE FROM runs")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            changed = [(k, *v) for k, v in fresh.items()]
-        encoded = [(run_id, sig, status, _encode(row)) for run_id, sig, status, row in changed]
-        db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [e for e in encoded if e[3]])
-        unstored = {e[0] for e in encoded if e[3] is None}
-        stored = {r[0] for r in db.execute("SELECT run_id FROM runs")}
-        gone = (stored - set(fresh)) | (stored & unstored)
-        db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in gone])
+        _store_rows(db, fresh, changed)
         db.execute("COMMIT")
     except sqlite3.OperationalError:  # locked by another process: its update is as good
         if db.in_transaction:
@@ -203,6 +187,39 @@ def _write_index(
         _discard(path)
     finally:
         db.close()
+
+
+def _open_for_writing(store: Path, path: Path) -> sqlite3.Connection | None:
+    """The index database at ``path``; None when it cannot be written now."""
+    try:
+        cache.ensure_cache_dir(store)
+        return _connect(path)
+    except sqlite3.OperationalError:
+        return None  # read-only store, no space or locked: queries still work, just slower
+    except sqlite3.DatabaseError:
+        _discard(path)  # not a database (replaced since we read it): the next query rebuilds
+        return None
+    except OSError:
+        return None
+
+
+def _store_rows(
+    db: sqlite3.Connection,
+    fresh: dict[str, Entry],
+    changed: list[tuple[str, str, str, dict[str, Any]]],
+) -> None:
+    """Write the ``changed`` rows (every row after a schema change) and delete the rows of
+    runs gone from the store or no longer storable; inside the caller's transaction."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        db.execute("DELETE FROM runs")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        changed = [(k, *v) for k, v in fresh.items()]
+    encoded = [(run_id, sig, status, _encode(row)) for run_id, sig, status, row in changed]
+    db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [e for e in encoded if e[3]])
+    unstored = {e[0] for e in encoded if e[3] is None}
+    stored = {r[0] for r in db.execute("SELECT run_id FROM runs")}
+    gone = (stored - set(fresh)) | (stored & unstored)
+    db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in gone])
 
 
 def _discard(path: Path) -> None:

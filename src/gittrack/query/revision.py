@@ -39,11 +39,7 @@ def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRe
     """Every readable run under the store's path at ``rev``."""
     root, prefix = store_prefix(store)
     sha = git.resolve_revision(root, rev)
-    files: dict[str, dict[str, bytes]] = defaultdict(dict)
-    for path, blob in git.read_tree_files(root, sha, prefix, names=_NAMES).items():
-        parts = PurePosixPath(path).parts
-        if len(parts) == 2 and not parts[0].startswith("."):
-            files[parts[0]][parts[1]] = blob
+    files = _run_files(root, sha, prefix)
     # A cheap superset of the runs whose meta.yaml says RUNNING (the parser decides).
     running = [r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()]
     committed = _running_histories(root, sha, prefix, running, rev) if running else {}
@@ -68,6 +64,16 @@ def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRe
         except (CorruptRunError, UnicodeDecodeError) as exc:
             warn(f"skipping run {run_id}: {exc}")
     return records
+
+
+def _run_files(root: Path, sha: str, prefix: str) -> dict[str, dict[str, bytes]]:
+    """The summary files (meta, params, tags) of each run directory under ``prefix`` at ``sha``."""
+    files: dict[str, dict[str, bytes]] = defaultdict(dict)
+    for path, blob in git.read_tree_files(root, sha, prefix, names=_NAMES).items():
+        parts = PurePosixPath(path).parts
+        if len(parts) == 2 and not parts[0].startswith("."):
+            files[parts[0]][parts[1]] = blob
+    return files
 
 
 def load_rows_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[dict[str, Any]]:

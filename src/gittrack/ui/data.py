@@ -1,8 +1,8 @@
 """What the pages show, computed from the runs frame of :func:`gittrack.query.search.search`.
 
-Experiment summaries, the best run per metric (direction-aware), the best metric per
-commit along a branch, and metric histories shaped for charts.  No filtering happens
-here: every set of runs comes from the query engine.
+Experiment summaries, the best run per metric (direction-aware), and metric histories
+shaped for charts (the best metric per commit is :func:`gittrack.history.best_per_commit`).
+No filtering happens here: every set of runs comes from the query engine.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def direction(metric: str, config: Config | None) -> str:
+def direction(metric: str, config: Config | None) -> directions.Direction:
     """``"min"`` or ``"max"``: which way ``metric`` gets better (see :mod:`gittrack.directions`)."""
     return directions.direction(metric, config)
 
@@ -91,31 +91,6 @@ def main_metrics(frame: pd.DataFrame, top: int) -> list[str]:
     counts = {m: int(frame[f"metrics.{m}"].notna().sum()) for m in metric_names(frame)}
     ranked = sorted((m for m, n in counts.items() if n), key=lambda m: (-counts[m], m))
     return ranked[:top]
-
-
-@dataclass(frozen=True)
-class CommitBest:
-    sha: str
-    time: int  # commit time, epoch seconds
-    subject: str
-    runs: int
-    best: Best | None
-
-
-def history(
-    frame: pd.DataFrame, commits: Sequence[tuple[str, int, str]], metric: str | None, way: str
-) -> list[CommitBest]:
-    """For each commit of ``commits`` (newest first) that has runs: its runs and best run."""
-    if frame.empty:
-        return []
-    by_commit = {str(sha): group for sha, group in frame.groupby("git.commit", sort=False)}
-    out = []
-    for sha, time, subject in commits:
-        group = by_commit.get(sha)
-        if group is not None:
-            best = best_run(group, metric, way) if metric else None
-            out.append(CommitBest(sha, time, subject, len(group), best))
-    return out
 
 
 def series(rows: Sequence[MetricRow], limit: int = 20_000) -> dict[str, Any]:

@@ -10,7 +10,9 @@ import datetime as dt
 
 from gittrack import git
 from gittrack.config import find_root
+from gittrack.directions import Direction
 from gittrack.errors import GittrackError
+from gittrack.history import LogEntry, best_per_commit
 from gittrack.ui import data
 from gittrack.ui.app import App, Query, Response, one
 from gittrack.ui.html import esc, json_script, link, run_url, table
@@ -39,23 +41,24 @@ def render(app: App, query: Query) -> Response:
         commits = git.first_parent_history(root, branch, max_count=MAX_COMMITS)
     except GittrackError as exc:
         return app.page("History", f'<h1>History</h1>{form}<p class="error">{esc(exc)}</p>', warnings)
-    rows = data.history(frame, commits, metric or None, way)
-    title = f"<h1>History of {esc(branch)}</h1>"
-    intro = (
-        f'<p class="muted">best <strong>{esc(metric)}</strong> {data.arrow(way)} '
-        "per commit with runs, newest first</p>"
-        if metric
-        else ""
-    )
-    chart = (
-        '<figure class="chart-box wide"><div class="chart" id="history-chart"></div></figure>'
-        if rows and metric
-        else ""
-    )
-    body = title + form + intro + chart + _table(rows)
+    rows = [e for e in best_per_commit(frame, commits, metric or None, way) if e.runs]
+    body = f"<h1>History of {esc(branch)}</h1>" + form + _intro(rows, metric, way) + _table(rows)
     return app.page(
         "History", body, warnings, charts=True, data=json_script("page-data", _payload(rows, metric))
     )
+
+
+def _intro(rows: list[LogEntry], metric: str, way: Direction) -> str:
+    """What the table shows, and the chart's place when there is something to chart."""
+    if not metric:
+        return ""
+    intro = (
+        f'<p class="muted">best <strong>{esc(metric)}</strong> {data.arrow(way)} '
+        "per commit with runs, newest first</p>"
+    )
+    if rows:
+        intro += '<figure class="chart-box wide"><div class="chart" id="history-chart"></div></figure>'
+    return intro
 
 
 def _form(experiments: list[str], exp: str, metrics: list[str], metric: str) -> str:
@@ -74,17 +77,17 @@ def _form(experiments: list[str], exp: str, metrics: list[str], metric: str) -> 
     )
 
 
-def _table(rows: list[data.CommitBest]) -> str:
+def _table(rows: list[LogEntry]) -> str:
     if not rows:
         return '<p class="empty">No runs on commits of this branch.</p>'
     body = (
         [
-            f'<span class="mono" title="{esc(r.sha)}">{esc(r.sha[:8])}</span>',
+            f'<span class="mono" title="{esc(r.commit)}">{esc(r.commit[:8])}</span>',
             esc(_date(r.time)),
             esc(r.subject),
             str(r.runs),
-            f"<strong>{esc(f'{r.best.value:.6g}')}</strong>" if r.best else "",
-            link(esc(run_url(r.best.run_id)), r.best.run_name) if r.best else "",
+            f"<strong>{esc(f'{r.best_value:.6g}')}</strong>" if r.best_run else "",
+            link(esc(run_url(r.best_run.run_id)), r.best_run.name) if r.best_run else "",
         ]
         for r in rows
     )
@@ -97,11 +100,11 @@ def _date(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def _payload(rows: list[data.CommitBest], metric: str) -> dict[str, object]:
-    points = [r for r in reversed(rows) if r.best is not None]  # oldest first, left to right
+def _payload(rows: list[LogEntry], metric: str) -> dict[str, object]:
+    points = [r for r in reversed(rows) if r.best_run is not None]  # oldest first, left to right
     return {
         "metric": metric,
-        "x": [r.sha[:10] for r in points],
-        "y": [r.best.value for r in points if r.best],
-        "text": [f"{r.sha[:8]} {r.subject} — {r.best.run_name}" for r in points if r.best],
+        "x": [r.commit[:10] for r in points],
+        "y": [r.best_value for r in points],
+        "text": [f"{r.commit[:8]} {r.subject} — {r.best_run.name}" for r in points if r.best_run],
     }
