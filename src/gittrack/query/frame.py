@@ -60,17 +60,25 @@ def record_row(record: RunRecord) -> dict[str, Any]:
 
 def frame_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Build the runs frame with stable column order and dtypes."""
-    import pandas as pd
+    return frame_from_columns(columns_from_rows(rows))
 
+
+def columns_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows as plain lists per column, in the frame's column order (JSON-ready)."""
     rows = list(rows)
     keys: dict[str, None] = dict.fromkeys(ATTRIBUTE_COLUMNS)
     for row in rows:
         keys.update(dict.fromkeys(row))
     extra = sorted(k for k in keys if k not in ATTRIBUTE_COLUMNS)
-    ordered = [*ATTRIBUTE_COLUMNS, *_by_kind(extra)]
+    return {name: [row.get(name) for row in rows] for name in [*ATTRIBUTE_COLUMNS, *_by_kind(extra)]}
+
+
+def frame_from_columns(values_by_column: dict[str, list[Any]]) -> pd.DataFrame:
+    """The runs frame from :func:`columns_from_rows`'s lists, with the frame's dtypes."""
+    import pandas as pd
+
     columns: dict[str, Any] = {}
-    for name in ordered:
-        values = [row.get(name) for row in rows]
+    for name, values in values_by_column.items():
         if name.startswith("metrics.") or name == "duration":
             columns[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
         elif name in ("start_time", "end_time"):
@@ -78,7 +86,7 @@ def frame_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
         else:
             # object keeps each param's logged type (42 stays int, "42" stays str)
             columns[name] = pd.array(values, dtype=object)
-    return pd.DataFrame(columns, columns=ordered)
+    return pd.DataFrame(columns, columns=list(values_by_column))
 
 
 def _by_kind(columns: list[str]) -> list[str]:

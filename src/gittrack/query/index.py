@@ -56,22 +56,29 @@ def signature(run_dir: Path | str) -> str:
 _SIGNED = (layout.META, layout.PARAMS, layout.TAGS)
 
 
+def signatures(store: Path) -> dict[str, str]:
+    """Run id -> signature for every run directory of the store (one stat per YAML file)."""
+    base = str(store)
+    return {run_id: signature(f"{base}/{run_id}") for run_id in run_names(store)}
+
+
 def load_rows(store: Path, warn: Callable[[str], None]) -> list[dict[str, Any]]:
     """One frame row per readable run, from the index where it is fresh."""
     return load(store, warn)[0]
 
 
-def load(store: Path, warn: Callable[[str], None]) -> tuple[list[dict[str, Any]], bool]:
-    """Rows as :func:`load_rows`, and whether they are the very rows of the previous call
-    in this process (nothing changed), so a caller may reuse what it built from them."""
+def load(
+    store: Path, warn: Callable[[str], None], sigs: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Rows as :func:`load_rows` for the runs of ``sigs`` (default: all), and whether the
+    result is *settled*: every run readable, none RUNNING, every row storable, so the same
+    signatures will always mean the same rows (see :func:`save_snapshot`)."""
     known, indexed = _known(store)
-    previous = _memory.get(store)
     rows: list[dict[str, Any]] = []
     fresh: dict[str, Entry] = {}
     changed: list[tuple[str, str, str, dict[str, Any]]] = []
-    base = str(store)
-    for run_id in run_names(store):
-        sig = signature(f"{base}/{run_id}")
+    settled = True
+    for run_id, sig in (signatures(store) if sigs is None else sigs).items():
         hit = known.get(run_id)
         if hit is not None and hit[0] == sig and hit[1] != "RUNNING":
             entry = hit
@@ -80,9 +87,11 @@ def load(store: Path, warn: Callable[[str], None]) -> tuple[list[dict[str, Any]]
                 record = read_run(store / run_id)
             except (CorruptRunError, OSError, UnicodeDecodeError) as exc:
                 warn(f"skipping run {run_id}: {exc}")
+                settled = False
                 continue
             entry = (sig, record.status, record_row(record))
             changed.append((run_id, *entry))
+            settled = settled and record.status != "RUNNING" and _encode(entry[2]) is not None
         fresh[run_id] = entry
         rows.append(entry[2])
     if changed or fresh.keys() != indexed:
@@ -90,9 +99,56 @@ def load(store: Path, warn: Callable[[str], None]) -> tuple[list[dict[str, Any]]
         renewed = {c[0] for c in changed}
         _write_index(store, fresh, [(k, *v) for k, v in fresh.items() if k in renewed or k not in indexed])
     _memory[store] = (_stamp(_path(store)), fresh)
-    same = not changed and previous is not None and len(previous[1]) == len(fresh)
-    same = same and previous is not None and all(previous[1].get(k) is v for k, v in fresh.items())
-    return rows, same
+    return rows, settled
+
+
+# -- the snapshot: the whole frame's columns, for a cold query that finds nothing changed -----
+
+_SNAPSHOT_SCHEMA = "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, sigs TEXT, columns TEXT)"
+
+
+def load_snapshot(store: Path, sigs: dict[str, str]) -> dict[str, list[Any]] | None:
+    """The frame columns saved with exactly these run signatures, else None.
+
+    A cold query whose runs all match it skips decoding one index row per run and
+    building the frame row by row.  Only settled results are saved (see :func:`load`).
+    """
+    path = _path(store)
+    if not path.exists():
+        return None
+    try:
+        db = _connect(path)
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                return None
+            found = db.execute("SELECT sigs, columns FROM snapshot WHERE id = 1").fetchone()
+        finally:
+            db.close()
+        if found is None or json.loads(found[0]) != sigs:
+            return None
+        columns = json.loads(found[1])
+    except (sqlite3.Error, ValueError):
+        return None  # locked, or damaged: the row-by-row path decides what to do
+    return columns if isinstance(columns, dict) else None
+
+
+def save_snapshot(store: Path, sigs: dict[str, str], columns: dict[str, list[Any]]) -> None:
+    """Remember the frame of a settled result; best effort (skipped when locked)."""
+    if not sigs:
+        return  # an empty store gets no cache folder
+    path = _path(store)
+    db = _open_for_writing(store, path)
+    if db is None:
+        return
+    try:
+        values = (json.dumps(sigs), json.dumps(columns))
+        db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", values)
+    except sqlite3.OperationalError:
+        pass  # locked by another process: it is writing one as good
+    except sqlite3.DatabaseError:
+        _discard(path)
+    finally:
+        db.close()
 
 
 def _known(store: Path) -> tuple[dict[str, Entry], set[str]]:
@@ -114,6 +170,11 @@ def _path(store: Path) -> Path:
     return store / layout.CACHE_DIR / INDEX_FILE
 
 
+def stamp(store: Path) -> Stamp:
+    """Inode, mtime and size of the store's index file (None when there is none)."""
+    return _stamp(_path(store))
+
+
 def _stamp(path: Path) -> Stamp:
     try:
         st = os.stat(path)
@@ -126,6 +187,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=0.5, isolation_level=None)
     try:
         db.execute(_SCHEMA)
+        db.execute(_SNAPSHOT_SCHEMA)
     except BaseException:
         db.close()
         raise

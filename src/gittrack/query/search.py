@@ -28,18 +28,31 @@ def load_frame(
 
         return frame_from_rows(load_rows_at(store, rev, warn or _warn))
     from gittrack.query import index
+    from gittrack.query.frame import columns_from_rows, frame_from_columns
 
-    rows, unchanged = index.load(store, warn or _warn)
+    sigs = index.signatures(store)
+    stamp = index.stamp(store)
     cached = _frames.get(store)
-    if unchanged and cached is not None:
-        return cached  # callers select and sort into new frames; they never modify this one
-    frame = frame_from_rows(rows)
-    _frames[store] = frame
+    if cached is not None and cached[:2] == (stamp, sigs):
+        return cached[2]  # callers select and sort into new frames; they never modify this one
+    columns = index.load_snapshot(store, sigs)
+    settled = columns is not None
+    if columns is None:
+        rows, settled = index.load(store, warn or _warn, sigs)
+        columns = columns_from_rows(rows)
+        if settled:
+            index.save_snapshot(store, sigs, columns)
+    frame = frame_from_columns(columns)
+    if settled:  # keyed on the index file too, so a deleted or damaged index gets rebuilt
+        _frames[store] = (index.stamp(store), sigs, frame)
+    else:  # RUNNING or damaged runs: read again next time, so their state stays current
+        _frames.pop(store, None)
     return frame
 
 
-# The last frame built per store: a warm query with no changed run reuses it.
-_frames: dict[Path, pd.DataFrame] = {}
+# The last settled frame per store with the run signatures it was built from: a query
+# that finds the same signatures reuses it.
+_frames: dict[Path, tuple[object, dict[str, str], pd.DataFrame]] = {}
 
 
 def search(
