@@ -12,6 +12,7 @@ import operator
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,14 +211,17 @@ class Client:
         return api.get_run(run_id)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every logged value of one metric, in logging order."""
-        from gittrack.store.metric_csv import read_history
+        """Every logged value of one metric, in logging order ([] for a metric never logged)."""
+        from gittrack.names import check_metric_name
+        from gittrack.store.metric_csv import parse_columns
 
-        path = layout.metric_path(self._run_dir(run_id), key)
-        if not path.exists():
+        path = layout.metric_path(self._run_dir(run_id), check_metric_name(key))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return []
-        rows, _problems = read_history(path)
-        return [Metric(key, r.value, r.timestamp, r.step) for r in rows]
+        steps, stamps, values = parse_columns(text, path)
+        return list(map(Metric, repeat(key), values, stamps, steps))
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         self._write(run_id, lambda w: w.set_tags({key: value}))

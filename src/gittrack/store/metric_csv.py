@@ -76,6 +76,28 @@ def _parse_row(line: str) -> MetricRow | None:
         return None
 
 
+def parse_columns(text: str, path: Path) -> tuple[list[int], list[int], list[float]]:
+    """Steps, timestamps and values of a metric file, as three lists.
+
+    The same rows as :func:`parse_history`, read column-wise by C-level ``map`` calls
+    (a 100,000-step history in a few tens of ms); a damaged file takes the line-by-line path.
+    """
+    lines = text.split("\n")
+    lines.pop()  # "" after the last newline, or a torn last line: never data
+    if lines and lines[0] == HEADER.rstrip("\n") and all(line.count(",") == 2 for line in lines):
+        fields = ",".join(lines[1:]).split(",") if len(lines) > 1 else []
+        try:
+            return (
+                list(map(int, fields[0::3])),
+                list(map(int, fields[1::3])),
+                list(map(float, fields[2::3])),
+            )
+        except ValueError:  # a field that is not a number: the slow path says where
+            pass
+    rows = parse_history(text, path)[0]
+    return [r.step for r in rows], [r.timestamp for r in rows], [r.value for r in rows]
+
+
 def read_history(path: Path) -> tuple[list[MetricRow], list[Problem]]:
     return parse_history(path.read_text(encoding="utf-8"), path)
 
