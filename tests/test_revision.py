@@ -285,3 +285,18 @@ def test_reading_a_revision_changes_nothing(repo: Path, store: Path) -> None:
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == before
     assert git(repo, "rev-parse", "HEAD") == head
     assert not (store / layout.CACHE_DIR).exists()  # the working-tree index is not involved
+
+
+def test_a_revision_read_again_in_the_same_process_asks_git_only_for_its_sha(
+    repo: Path, store: Path, git_calls: Path
+) -> None:
+    for i in range(3):
+        make_run(store, params={"i": i}, metrics={"loss": [float(i)]})
+    commit_runs(repo)
+    first = search(store, rev="HEAD")
+    again = count_git(git_calls, lambda: search(store, rev="HEAD"))
+    assert [call.split()[0] for call in again] == ["rev-parse"]
+    assert search(store, rev="HEAD").equals(first)
+    make_run(store, params={"i": 3}, metrics={"loss": [3.0]})
+    commit_runs(repo)  # HEAD moves: a new commit is read afresh
+    assert len(search(store, rev="HEAD")) == 4

@@ -36,10 +36,11 @@ def ls(
     (see :func:`group_table`): ``order_by``, ``columns`` and ``all_columns`` do not apply,
     and ``limit`` keeps the first groups.
     """
-    from gittrack.query.group import check_aggregates, group_keys
     from gittrack.query.search import search
 
     if group_by is not None:
+        from gittrack.query.group import check_aggregates, group_keys  # numpy.typing: only when used
+
         group_keys(group_by)  # bad keys and aggregates fail before any reading
         if agg is not None:
             check_aggregates(agg)

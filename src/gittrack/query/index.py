@@ -295,3 +295,4 @@ def clear_memory() -> None:
 
     _memory.clear()
     search._frames.clear()
+    search._rev_frames.clear()

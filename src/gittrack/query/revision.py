@@ -35,10 +35,12 @@ def store_prefix(store: Path) -> tuple[Path, str]:
     return root, store.resolve().relative_to(root).as_posix()
 
 
-def records_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[RunRecord]:
-    """Every readable run under the store's path at ``rev``."""
+def records_at(
+    store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
+) -> list[RunRecord]:
+    """Every readable run under the store's path at ``rev`` (a full SHA when ``resolved``)."""
     root, prefix = store_prefix(store)
-    sha = git.resolve_revision(root, rev)
+    sha = rev if resolved else git.resolve_revision(root, rev)
     files = _run_files(root, sha, prefix)
     # A cheap superset of the runs whose meta.yaml says RUNNING (the parser decides).
     running = [r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()]
@@ -76,8 +78,10 @@ def _run_files(root: Path, sha: str, prefix: str) -> dict[str, dict[str, bytes]]
     return files
 
 
-def load_rows_at(store: Path, rev: str, warn: Callable[[str], None]) -> list[dict[str, Any]]:
-    return [record_row(r) for r in records_at(store, rev, warn)]
+def load_rows_at(
+    store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
+) -> list[dict[str, Any]]:
+    return [record_row(r) for r in records_at(store, rev, warn, resolved=resolved)]
 
 
 def _running_histories(

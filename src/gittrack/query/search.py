@@ -21,12 +21,9 @@ def load_frame(
     store: Path, *, rev: str | None = None, warn: Callable[[str], None] | None = None
 ) -> pd.DataFrame:
     """Every run of the store (or of ``.runs`` at git revision ``rev``) as the runs frame."""
-    from gittrack.query.frame import frame_from_rows
 
     if rev is not None:
-        from gittrack.query.revision import load_rows_at
-
-        return frame_from_rows(load_rows_at(store, rev, warn or _warn))
+        return _frame_at(store, rev, warn or _warn)
     from gittrack.query import index
     from gittrack.query.frame import columns_from_rows, frame_from_columns
 
@@ -49,6 +46,33 @@ def load_frame(
         _frames.pop(store, None)
     return frame
 
+
+def _frame_at(store: Path, rev: str, warn: Callable[[str], None]) -> pd.DataFrame:
+    """The runs frame at a revision; a commit never changes, so its frame is kept."""
+    from gittrack import git
+    from gittrack.query.frame import frame_from_rows
+    from gittrack.query.revision import load_rows_at, store_prefix
+
+    root, _prefix = store_prefix(store)
+    key = (store, git.resolve_revision(root, rev))
+    if key in _rev_frames:
+        return _rev_frames[key]
+    warnings: list[str] = []
+
+    def note(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    frame = frame_from_rows(load_rows_at(store, key[1], note, resolved=True))
+    if not warnings:  # a damaged run is warned about on every read
+        _rev_frames[key] = frame
+        while len(_rev_frames) > _MAX_REV_FRAMES:
+            del _rev_frames[next(iter(_rev_frames))]
+    return frame
+
+
+_rev_frames: dict[tuple[Path, str], pd.DataFrame] = {}
+_MAX_REV_FRAMES = 8
 
 # The last settled frame per store with the run signatures it was built from: a query
 # that finds the same signatures reuses it.
