@@ -164,7 +164,47 @@ def w6_rows(res: dict[str, Any], sizes: dict[str, Any]) -> list[Row]:
     return rows
 
 
-ROWS = {"W1": w1_rows, "W2": w2_rows, "W3": w3_rows, "W4": w4_rows, "W5": w5_rows, "W6": w6_rows}
+def w7_rows(res: Results, sizes: dict[str, Any]) -> list[Row]:
+    """gittrack only (MLflow's UI is a separate server app): no MLflow values, no ratio, no target."""
+    n = f"{int(res.get('runs') or sizes['w7_size']):,} runs"
+
+    def one(get: Callable[[Results], float | None]) -> dict[str, Any]:
+        return {"gittrack": value(res, get)}
+
+    browser = res.get("browser") if _problem(res) is None else res  # the worker's error, if any
+    browser_label = "browser: `page.goto` → runs table visible (warm server, headless Chromium)"
+    browser_value: Any = None
+    if isinstance(browser, dict) and "skipped" in browser:
+        browser_label += f" – skipped: {browser['skipped']}"  # no number, not a failure
+    elif isinstance(browser, dict):
+        browser_value = value(browser, lambda b: median(b["seconds"]))
+    matched = res.get("filtered_rows")
+    matches = f", {matched:,} runs match" if isinstance(matched, int) else ""
+    return [
+        Row("W7", f"{n}: start `gittrack ui` (spawn → URL printed)", "s",
+            one(lambda r: median(r["start_s"])), basis="none"),
+        Row("W7", f"{n}: cold: first GET `/runs?exp=` in a new server (index present)", "s",
+            one(lambda r: median(r["cold_s"])), basis="none"),
+        Row("W7", f"{n}: warm: the same GET again (same server)", "s",
+            one(lambda r: median(r["warm_s"])), basis="none"),
+        Row("W7", f"{n}: warm: filtered page `metrics.m0 < 0.5`{matches}", "s",
+            one(lambda r: median(r["filtered_warm_s"])), basis="none"),
+        Row("W7", f"{n}: {browser_label}", "s", {"gittrack": browser_value}, basis="none"),
+        Row("W7", f"{n}: HTML size of the runs page (100 rows)", "KB",
+            one(lambda r: r["html_bytes"] / 1024), basis="none"),
+        Row("W7", f"{n}: peak RSS of the server after those requests", "MB",
+            one(lambda r: r["server_peak_rss_mb"]), basis="none"),
+    ]  # fmt: skip
+
+
+def _problem(result: Any) -> str | None:
+    if isinstance(result, dict):
+        return next((p for p in ("pending", "error") if p in result), None)
+    return None
+
+
+ROWS = {"W1": w1_rows, "W2": w2_rows, "W3": w3_rows, "W4": w4_rows, "W5": w5_rows, "W6": w6_rows,
+        "W7": w7_rows}  # fmt: skip
 
 
 # -- markdown ---------------------------------------------------------------------------------------

@@ -25,20 +25,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BACKENDS, bench_env, git, gittrack_store, median, open_backend, tracking_uri
+from harness import BACKENDS, EXPERIMENT, bench_env, git, gittrack_store, median, open_backend, tracking_uri
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+UI_FILTER = "metrics.m0 < 0.5"  # W7's filtered page
 
 FULL = {"w1": {"params": 1000, "tags": 1000, "metrics": 10, "steps": 1000, "budget_s": 30},
         "w2": {"runs": 1000, "steps": 100, "budget_s": 90},
         "w3_sizes": [1000, 10_000], "w4_size": 10_000, "w5_steps": 100_000, "w6_size": 1000,
-        "cold_repeats": 3, "warm_repeats": 5, "cli_runs": 5}  # fmt: skip
+        "cold_repeats": 3, "warm_repeats": 5, "cli_runs": 5,
+        "w7_size": 10_000, "browser_repeats": 3}  # fmt: skip
 QUICK = {"w1": {"params": 100, "tags": 100, "metrics": 10, "steps": 100, "budget_s": 10},
          "w2": {"runs": 50, "steps": 100, "budget_s": 20},
          "w3_sizes": [100, 1000], "w4_size": 1000, "w5_steps": 10_000, "w6_size": 100,
-         "cold_repeats": 3, "warm_repeats": 3, "cli_runs": 5}  # fmt: skip
+         "cold_repeats": 3, "warm_repeats": 3, "cli_runs": 5,
+         "w7_size": 1000, "browser_repeats": 3}  # fmt: skip
 
 
 # -- the worker side -----------------------------------------------------------------------------
@@ -233,6 +236,25 @@ class Driver:
                              repeats=self.sizes["warm_repeats"], budget_s=30, **extra)  # fmt: skip
             results[source] = {"cold": cold, "warm": warm, **_flag(warm)}
         return results
+
+    def w7(self) -> dict[str, Any]:
+        """gittrack only: ``gittrack ui`` serving the runs page of W3's (and W4's) store."""
+        size = self.sizes["w7_size"]
+        store = self.store("gittrack", size)
+        if "exp_id" not in store:
+            return store
+        root = Path(store["root"])
+        if not _has_index(gittrack_store(root)):  # "cold" is a new server, not a missing index
+            log("  building the index (one search) ...")
+            primed = self.call("search", "gittrack", root, exp_id=store["exp_id"], filtered=False,
+                               repeats=0, budget_s=0)  # fmt: skip
+            if _problem(primed):
+                return primed
+        index_present = _has_index(gittrack_store(root))
+        result = self.call("ui_page", "gittrack", root, experiment=EXPERIMENT, filter=UI_FILTER,
+                           cold_repeats=self.sizes["cold_repeats"], warm_repeats=self.sizes["warm_repeats"],
+                           browser_repeats=self.sizes["browser_repeats"], budget_s=60)  # fmt: skip
+        return {**result, "runs": size, "index_present": index_present, "root": str(root)}
 
 
 def _problem(result: Any) -> str | None:

@@ -16,6 +16,10 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   "mlflow==$MLFLOW_VERSION" pyinstrument
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"
+# W7's browser row only: the playwright package drives /usr/bin/chromium (its own browser
+# download, `playwright install`, is never used). Optional: without it that row shows "–".
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "playwright>=1.40" \
+  || echo "bench/setup.sh: playwright not installed; W7's browser row will be skipped" >&2
 "$VENV/bin/python" - <<'PY'
 import mlflow, gittrack
 print(f"bench/.venv ready: mlflow {mlflow.__version__}, gittrack {gittrack.__version__}")

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import inspect
 import random
+import re
 import resource
+import signal
+import subprocess
+import sys
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlencode
 
 from harness import EXPERIMENT, is_mlflow, repeat, timed
 
@@ -195,6 +202,174 @@ def metric_history(mlflow: ModuleType, root: Path, a: dict[str, Any]) -> dict[st
     return {"seconds": samples, "points": points[0], "peak_rss_mb": peak_rss_mb()}
 
 
+# -- W7: the web UI's runs page (gittrack only) -------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# urllib would send requests for 127.0.0.1 to a proxy named by http_proxy; the UI is local.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class UIServer:
+    """``gittrack ui --port 0`` started in ``root``; its URL read from stderr; stopped with Ctrl+C.
+
+    ``start_s`` is the time from spawning the process to the URL line (imports, store, socket).
+    Stderr is drained by a thread throughout, since the server logs every request there.
+    """
+
+    def __init__(self, root: Path, timeout_s: float = 60) -> None:
+        executable = Path(sys.executable).parent / "gittrack"
+        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "gittrack"]
+        self.lines: list[str] = []
+        self.url: str | None = None
+        seen = threading.Event()
+        start = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [*command, "ui", "--port", "0"],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        def drain() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.lines.append(line)
+                found = self.url is None and re.search(r" at (https?://\S+?)/? ", line)
+                if found:
+                    self.url = found.group(1)
+                    seen.set()
+            seen.set()  # end of stderr: the server exited
+
+        self.reader = threading.Thread(target=drain, daemon=True)
+        self.reader.start()
+        seen.wait(timeout_s)
+        self.start_s = time.perf_counter() - start
+        if self.url is None:
+            self.stop()
+            raise RuntimeError(f"gittrack ui printed no URL within {timeout_s} s (exit code "
+                               f"{self.proc.returncode}): {''.join(self.lines)[-2000:]}")  # fmt: skip
+
+    def get(self, path: str) -> tuple[float, bytes]:
+        """Seconds from sending the request to having read the whole body, and the body."""
+        start = time.perf_counter()
+        with _LOCAL.open(f"{self.url}{path}", timeout=300) as response:
+            body = response.read()
+        return time.perf_counter() - start, body
+
+    def peak_rss_mb(self) -> float | None:
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return None
+        return next((int(line.split()[1]) / 1024 for line in status.splitlines()
+                     if line.startswith("VmHWM:")), None)  # fmt: skip
+
+    def stop(self) -> int | None:
+        """Ctrl+C (the server's own way to stop), then terminate, then kill; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        self.reader.join(5)
+        return self.proc.returncode
+
+    def __enter__(self) -> UIServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _run_count(body: bytes) -> int | None:
+    found = re.search(rb'id="run-count" data-count="(\d+)"', body)
+    return int(found.group(1)) if found else None
+
+
+def ui_page(gittrack: ModuleType, root: Path, a: dict[str, Any]) -> dict[str, Any]:
+    """``/runs?exp=`` served by ``gittrack ui``: the first GET in new servers (cold), then
+    repeated GETs, a filtered page and a headless browser's first table render in the last one."""
+    page = "/runs?" + urlencode({"exp": a["experiment"]})
+    filtered = "/runs?" + urlencode({"exp": a["experiment"], "filter": a["filter"]})
+    result: dict[str, Any] = {"page": page, "filtered_page": filtered, "start_s": [], "cold_s": [],
+                              "exit_codes": []}  # fmt: skip
+    for i in range(a["cold_repeats"]):
+        last = i == a["cold_repeats"] - 1 or sum(result["cold_s"]) + sum(result["start_s"]) > a["budget_s"]
+        with UIServer(root) as server:
+            result["start_s"].append(server.start_s)
+            seconds, body = server.get(page)
+            result["cold_s"].append(seconds)
+            if last:
+                result["html_bytes"], result["rows"] = len(body), _run_count(body)
+                result["warm_s"] = [server.get(page)[0] for _ in range(a["warm_repeats"])]
+                seconds, body = server.get(filtered)
+                result["filtered_first_s"], result["filtered_rows"] = seconds, _run_count(body)
+                result["filtered_html_bytes"] = len(body)
+                result["filtered_warm_s"] = [server.get(filtered)[0] for _ in range(a["warm_repeats"])]
+                result["browser"] = browser_render(f"{server.url}{page}", a["browser_repeats"])
+                result["server_peak_rss_mb"] = server.peak_rss_mb()
+        result["exit_codes"].append(server.proc.returncode)
+        if last:
+            break
+    return result
+
+
+def browser_render(url: str, repeats: int) -> dict[str, Any]:
+    """Seconds from ``page.goto(url)`` until ``#runs-table`` is visible, in headless Chromium.
+
+    One navigation first (untimed) fills the browser's cache with app.css and app.js, as a
+    user's second visit would have; ``about:blank`` between samples so each is a new document.
+    Skipped (not failed) without /usr/bin/chromium or the playwright package.
+    """
+    if not CHROMIUM.exists():
+        return {"skipped": f"{CHROMIUM} is missing"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": f"playwright is not installed in {sys.prefix} (bench/setup.sh installs it)"}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                tab = browser.new_page(viewport={"width": 1280, "height": 800})
+                errors: list[str] = []
+                tab.on("pageerror", lambda e: errors.append(str(e)))
+
+                def render() -> None:
+                    tab.goto(url, wait_until="commit")
+                    tab.wait_for_selector("#runs-table", state="visible", timeout=120_000)
+
+                render()
+                samples = []
+                for _ in range(repeats):
+                    tab.goto("about:blank")
+                    samples.append(timed(render)[0])
+                return {"seconds": samples, "chromium": browser.version, "page_errors": errors}
+            finally:
+                browser.close()
+    except Exception as exc:  # a browser that does not start is that row's error, not W7's
+        import traceback
+
+        return {"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"}
+
+
 TASKS: dict[str, Callable[[ModuleType, Path, dict[str, Any]], dict[str, Any]]] = {
     "w1": w1_logging,
     "w2": w2_many_runs,
@@ -202,4 +377,5 @@ TASKS: dict[str, Callable[[ModuleType, Path, dict[str, Any]], dict[str, Any]]] =
     "search": search,
     "build_history": build_history,
     "metric_history": metric_history,
+    "ui_page": ui_page,
 }
