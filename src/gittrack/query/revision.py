@@ -31,7 +31,10 @@ def store_prefix(store: Path) -> tuple[Path, str]:
     """The work tree holding ``store`` and the store's path inside it."""
     root = find_root(store if store.exists() else store.parent)
     if root is None or not store.resolve().is_relative_to(root):
-        raise ConfigError(f"the store {store} is not inside a git repository, so it has no revisions")
+        raise ConfigError(
+            f"the store {store} is not inside a git repository; --rev, diff, log, commit "
+            "and checkout need one (run `git init`, or point --store into a repository)"
+        )
     return root, store.resolve().relative_to(root).as_posix()
 
 
