@@ -7,7 +7,6 @@ never used.  Screenshots of each page go to tests/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,10 +176,3 @@ def test_a_running_run_updates_its_chart(page: Any, repo: Path, browser: Any) ->
             )
     finally:
         gittrack.end_run()
-
-
-def copy_to_docs() -> None:  # pragma: no cover - run by hand to refresh docs/screenshots
-    docs = Path(__file__).parent.parent / "docs" / "screenshots"
-    docs.mkdir(parents=True, exist_ok=True)
-    for png in SHOTS.glob("*.png"):
-        shutil.copy(png, docs / png.name)
