@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from gittrack.config import find_root
-from gittrack.errors import AmbiguousRunError, RunNotFoundError
 from gittrack.store import layout
-from gittrack.store.reader import RunRecord, find_run_dir, read_run
+from gittrack.store.reader import RunRecord, find_run_dir, only_match, read_run
 
 
 def show(
@@ -89,12 +88,7 @@ def find_record(records: Sequence[RunRecord], ref: str, *, where: str) -> RunRec
         matches = [r for r in records if r.run_id.startswith(ref)] or [
             r for r in records if r.meta.name == ref
         ]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise RunNotFoundError(f"no run matches {ref!r} in {where}")
-    listed = ", ".join(r.run_id for r in matches[:10]) + (", ..." if len(matches) > 10 else "")
-    raise AmbiguousRunError(f"{ref!r} matches {len(matches)} runs: {listed}; give more of the id")
+    return only_match(matches, [r.run_id for r in matches], ref, where=where)
 
 
 def describe(

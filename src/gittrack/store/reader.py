@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gittrack import context
 from gittrack.errors import AmbiguousRunError, CorruptRunError, RunNotFoundError
 from gittrack.store import layout, yamlio
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import MetricRow, metric_files, parse_history, summarize
+
+T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 60  # a live writer touches meta.yaml this often
 STALE_SECONDS = 10 * 60  # a run on another host with an older meta.yaml is taken as dead
@@ -194,12 +196,27 @@ def find_run_dir(store: Path, ref: str, warn: Callable[[str], None] | None = Non
     dirs = run_dirs(store)
     matches = [d for d in dirs if d.name.startswith(ref)] if ref else []
     if not matches:
-        matches = [Path(r.location) for r in scan(store, warn or _ignore) if r.meta.name == ref]
+        matches = [d for d in dirs if _name_of(d, warn or _ignore) == ref]
+    return only_match(matches, [d.name for d in matches], ref, where=str(store))
+
+
+def _name_of(run_dir: Path, warn: Callable[[str], None]) -> str | None:
+    """The run's name from its meta.yaml alone (a name lookup reads nothing else)."""
+    path = run_dir / layout.META
+    try:
+        return parse_meta(path.read_bytes(), str(path)).name
+    except (CorruptRunError, OSError) as exc:
+        warn(f"skipping run {run_dir.name}: {exc}")
+        return None
+
+
+def only_match(matches: Sequence[T], ids: Sequence[str], ref: str, *, where: str) -> T:
+    """The one match of ``ref``; a one-line error naming the candidates otherwise."""
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise RunNotFoundError(f"no run matches {ref!r} in {store}")
-    listed = ", ".join(d.name for d in matches[:10]) + (", ..." if len(matches) > 10 else "")
+        raise RunNotFoundError(f"no run matches {ref!r} in {where}")
+    listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
     raise AmbiguousRunError(f"{ref!r} matches {len(matches)} runs: {listed}; give more of the id")
 
 
