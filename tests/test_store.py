@@ -471,3 +471,23 @@ def check_metrics(record: Any, histories: dict[str, Any],
         assert repr(have[0]) == repr(want[0]), key  # last: exactly the value logged
         # min/max: equal, or both NaN (which of 0.0 and -0.0 is "the" minimum is not specified)
         assert all(h == w or (h != h and w != w) for h, w in zip(have[1:], want[1:], strict=True)), key
+
+
+def test_find_run_dir_by_names_yaml_quotes_or_not(tmp_path: Path) -> None:
+    from gittrack.store.reader import find_run_dir
+
+    names = ["plain-name", "yes", "it's a run", "émoji 🎉", "1.5"]
+    dirs = {}
+    for i, name in enumerate(names):
+        meta = Meta(
+            run_id=f"20260101-00000{i}-aaaaaa",
+            name=name,
+            experiment="e",
+            status="FINISHED",
+            start_time=1_700_000_000_000,
+        )
+        (tmp_path / meta.run_id).mkdir()
+        (tmp_path / meta.run_id / "meta.yaml").write_text(yamlio.dump(meta.to_dict()), encoding="utf-8")
+        dirs[name] = tmp_path / meta.run_id
+    for name in names:
+        assert find_run_dir(tmp_path, name) == dirs[name]

@@ -8,6 +8,7 @@ A run left RUNNING by a process that no longer exists reads as KILLED.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import MetricRow, metric_files, parse_history, summarize
 
 T = TypeVar("T")
+_VERBATIM = re.compile(r"[A-Za-z0-9_.-]+")
 
 HEARTBEAT_SECONDS = 60  # a live writer touches meta.yaml this often
 STALE_SECONDS = 10 * 60  # a run on another host with an older meta.yaml is taken as dead
@@ -196,15 +198,22 @@ def find_run_dir(store: Path, ref: str, warn: Callable[[str], None] | None = Non
     dirs = run_dirs(store)
     matches = [d for d in dirs if d.name.startswith(ref)] if ref else []
     if not matches:
-        matches = [d for d in dirs if _name_of(d, warn or _ignore) == ref]
+        matches = [d for d in dirs if _name_of(d, ref, warn or _ignore) == ref]
     return only_match(matches, [d.name for d in matches], ref, where=str(store))
 
 
-def _name_of(run_dir: Path, warn: Callable[[str], None]) -> str | None:
-    """The run's name from its meta.yaml alone (a name lookup reads nothing else)."""
+def _name_of(run_dir: Path, wanted: str, warn: Callable[[str], None]) -> str | None:
+    """The run's name from its meta.yaml alone (a name lookup reads nothing else).
+
+    A name made of characters YAML never quotes or escapes must appear verbatim in the
+    file, so files without it are passed over unparsed (a lookup among 10,000 runs).
+    """
     path = run_dir / layout.META
     try:
-        return parse_meta(path.read_bytes(), str(path)).name
+        raw = path.read_bytes()
+        if _VERBATIM.fullmatch(wanted) and wanted.encode() not in raw:
+            return None
+        return parse_meta(raw, str(path)).name
     except (CorruptRunError, OSError) as exc:
         warn(f"skipping run {run_dir.name}: {exc}")
         return None
