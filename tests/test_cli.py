@@ -298,6 +298,11 @@ def test_show_by_name_with_a_damaged_sibling_warns_once_and_works(two_runs: dict
     result = invoke("show", "alpha-run", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["run_id"] == two_runs["alpha-run"]
+    assert result.stderr == ""  # the damaged file cannot hold the name: it is not read
+    broken.write_text("name: alpha-run\nstatus: [\n")  # it could be the run named: say so
+    result = invoke("show", "alpha-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["run_id"] == two_runs["alpha-run"]
     warnings = result.stderr.splitlines()
     assert len(warnings) == 1
     assert warnings[0].startswith("Warning: ") and str(broken) in warnings[0]
