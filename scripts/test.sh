@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything and run the whole test suite (what CI runs).
+# Set up everything and run the whole test suite (what CI runs): lint, types, tests.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[dev]"
 # The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
@@ -7,4 +7,8 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 cd "$ROOT"
+# ruff and mypy are pinned in the dev extra, so a new release cannot turn main red
+python -m ruff check src tests bench scripts
+python -m ruff format --check --quiet src tests bench scripts
+python -m mypy
 python -m pytest "$@"
