@@ -96,9 +96,23 @@
     return trace.step;
   }
 
+  // A metric logged once per run (a final score) is a bar per run, not a lone dot on a step axis.
+  function drawBars(div, chart, log) {
+    const traces = chart.traces.map((t) => ({
+      type: "bar", name: esc(t.name), x: [esc(t.name)], y: t.value,
+      hovertemplate: "%{y:.6g}<extra>" + esc(t.name) + "</extra>",
+    }));
+    const layout = Object.assign({}, BASE, {
+      showlegend: false, xaxis: { type: "category" },
+      yaxis: { title: { text: esc(chart.metric) }, type: log ? "log" : "linear" },
+    });
+    return Plotly.react(div, traces, layout, CONFIG);
+  }
+
   function drawChart(div, chart) {
     const mode = ($("#x-axis") || {}).value || "step";
     const log = ($("#log-y") || {}).checked;
+    if (chart.traces.every((t) => t.value.length <= 1)) return drawBars(div, chart, log);
     const traces = chart.traces.map((t) => ({
       type: "scatter", mode: t.value.length > 1 ? "lines+markers" : "markers",
       marker: { size: 4 }, name: esc(t.name), x: xValues(t, mode), y: t.value,
