@@ -19,7 +19,7 @@ from typing import Any
 
 from gittrack import api_hooks, context, ids
 from gittrack.config import Config, load_config, resolve_store
-from gittrack.entities import Experiment, Run, RunData, RunInfo, artifact_uri, param_str
+from gittrack.entities import Experiment, Run, RunData, RunInfo, param_str, run_info
 from gittrack.entities import run_from_record as _run_from_record
 from gittrack.errors import ConfigError, GittrackWarning, RunNotFoundError, RunStateError
 from gittrack.run_env import ENV_EXPERIMENT, ENV_RUN_ID
@@ -52,17 +52,7 @@ class ActiveRun:
 
     @property
     def info(self) -> RunInfo:
-        meta = self._writer.meta
-        return RunInfo(
-            meta.run_id,
-            meta.name,
-            meta.experiment,
-            meta.user,
-            meta.status,
-            meta.start_time,
-            meta.end_time,
-            artifact_uri(self._writer.run_dir),
-        )
+        return run_info(self._writer.meta, self._writer.meta.status, self._writer.run_dir)
 
     @property
     def data(self) -> RunData:

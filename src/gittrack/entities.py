@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gittrack.names import param_str as param_str  # re-exported: Run.data.params
 from gittrack.store import layout
+from gittrack.store.layout import Meta
 from gittrack.store.reader import RunRecord
 
 
@@ -97,15 +99,6 @@ class Experiment:
     last_update_time: int | None = None
 
 
-def param_str(value: object) -> str:
-    """A param's string form, as MLflow would have stored it."""
-    if value is None:
-        return "None"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def artifact_uri(run_dir: Path | str) -> str:
     path = Path(run_dir) / layout.ARTIFACTS_DIR
     return path.as_uri() if path.is_absolute() else str(path)
@@ -128,19 +121,23 @@ def system_tags(record: RunRecord) -> dict[str, str]:
     return tags
 
 
-def run_from_record(record: RunRecord) -> Run:
-    meta = record.meta
-    info = RunInfo(
+def run_info(meta: Meta, status: str, run_dir: Path | str) -> RunInfo:
+    """MLflow's RunInfo of a run, with ``status`` as the reader sees it."""
+    return RunInfo(
         run_id=meta.run_id,
         run_name=meta.name,
         experiment_id=meta.experiment,
         user_id=meta.user,
-        status=record.status,
+        status=status,
         start_time=meta.start_time,
         end_time=meta.end_time,
-        artifact_uri=artifact_uri(record.location),
+        artifact_uri=artifact_uri(run_dir),
         lifecycle_stage=meta.lifecycle_stage,
     )
+
+
+def run_from_record(record: RunRecord) -> Run:
+    info = run_info(record.meta, record.status, record.location)
     data = RunData(
         params={k: param_str(v) for k, v in record.params.items()},
         metrics={k: s.last for k, s in record.metrics.items()},

@@ -119,6 +119,15 @@ def param_value(value: object) -> object:
     return str(value)
 
 
+def param_str(value: object) -> str:
+    """A param's string form, as MLflow would have stored it (floats by ``repr``)."""
+    if value is None:
+        return "None"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
 def check_artifact_path(path: str | None) -> str:
     """Return ``path`` normalised as a relative POSIX path ('' for the artifacts root).
 

@@ -104,10 +104,15 @@ def read_history(path: Path) -> tuple[list[MetricRow], list[Problem]]:
 
 def summarize(rows: Iterable[MetricRow]) -> MetricSummary | None:
     """last (the value at the highest step, latest logged on ties), min, max, count, step."""
+    return accumulate(rows).summary()
+
+
+def accumulate(rows: Iterable[MetricRow]) -> SummaryAccumulator:
+    """An accumulator that has seen ``rows``, ready for more (a resumed run)."""
     acc = SummaryAccumulator()
     for row in rows:
         acc.add(row.step, row.value)
-    return acc.summary()
+    return acc
 
 
 class SummaryAccumulator:

@@ -184,9 +184,7 @@ def scan(store: Path, warn: Callable[[str], None]) -> Iterator[RunRecord]:
     for run_dir in run_dirs(store):
         try:
             yield read_run(run_dir)
-        except CorruptRunError as exc:
-            warn(f"skipping run {run_dir.name}: {exc}")
-        except (OSError, UnicodeDecodeError) as exc:
+        except (CorruptRunError, OSError, UnicodeDecodeError) as exc:
             warn(f"skipping run {run_dir.name}: {exc}")
 
 

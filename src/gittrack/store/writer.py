@@ -29,7 +29,14 @@ from gittrack.errors import (
 from gittrack.store import layout, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
-from gittrack.store.metric_csv import HEADER, SummaryAccumulator, metric_files, read_history, summarize
+from gittrack.store.metric_csv import (
+    HEADER,
+    SummaryAccumulator,
+    accumulate,
+    metric_files,
+    read_history,
+    summarize,
+)
 from gittrack.store.reader import load_mapping, read_run
 
 _MAX_OPEN_METRICS = 128  # beyond this, handles are recycled rather than exhausting descriptors
@@ -114,15 +121,10 @@ class RunWriter:
     @classmethod
     def attach(cls, run_dir: Path) -> RunWriter:
         """Append to a run whose meta.yaml belongs to another process (``gittrack run``)."""
-        for path in (run_dir / layout.PARAMS, run_dir / layout.TAGS, *_metric_csvs(run_dir)):
+        for path in (run_dir / layout.PARAMS, run_dir / layout.TAGS, *metric_files(run_dir).values()):
             _drop_torn_tail(path)
         record = read_run(run_dir)
-        accumulators = {}
-        for key, rows in record.histories().items():
-            acc = SummaryAccumulator()
-            for row in rows:
-                acc.add(row.step, row.value)
-            accumulators[key] = acc
+        accumulators = {key: accumulate(rows) for key, rows in record.histories().items()}
         return cls(run_dir, record.meta, dict(record.params), dict(record.tags), accumulators)
 
     # -- params and tags --------------------------------------------------------------------
@@ -283,9 +285,9 @@ class RunWriter:
     def _summaries(self, from_files: bool = False) -> dict[str, MetricSummary]:
         """Metric summaries kept while logging; from the CSVs when another process (the command
         under ``gittrack run``) logged metrics this writer did not see."""
-        if from_files or set(metric_files(self.run_dir)) != set(self.metrics):
-            histories = {k: read_history(p)[0] for k, p in metric_files(self.run_dir).items()}
-            found = {k: summarize(rows) for k, rows in histories.items()}
+        files = metric_files(self.run_dir)
+        if from_files or set(files) != set(self.metrics):
+            found = {k: summarize(read_history(p)[0]) for k, p in files.items()}
             return {k: s for k, s in found.items() if s is not None}
         return {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
 
@@ -327,14 +329,7 @@ def _size(path: Path) -> int:
 def _same_param(old: object, new: object) -> bool:
     """Re-logging a param is a no-op when its string form is equal, as MLflow compares
     (so True and 1, or 1 and 1.0, are different values)."""
-    from gittrack.entities import param_str
-
-    return param_str(old) == param_str(new)
-
-
-def _metric_csvs(run_dir: Path) -> list[Path]:
-    root = run_dir / layout.METRICS_DIR
-    return list(root.rglob("*.csv")) if root.is_dir() else []
+    return names.param_str(old) == names.param_str(new)
 
 
 def _drop_torn_tail(path: Path) -> None:
