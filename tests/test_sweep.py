@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 from helpers import load_yaml, run_dirs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gittrack.errors import InvalidValueError
-from gittrack.sweep import grid, parse_axis, sample, substitute
+from gittrack.sweep import grid, parse_axis, sample, substitute, trial_argv
+from gittrack.sweep_spec import make_spec
 
 pytestmark = pytest.mark.usefixtures("repo")
 
@@ -257,3 +260,27 @@ def test_resume_refuses_new_params() -> None:
     done = gittrack_cli("sweep", "--resume", "x", "-p", "a=1")
     assert done.returncode == 2
     assert b"--resume takes the params, command and settings from the sweep" in done.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=12).filter(lambda s: "\x00" not in s and "\n" not in s and "\r" not in s),
+        st.sampled_from(["3", "true", "null", "", "1e-3", "~", "'q'", " x", "0.1"]),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.booleans(),
+    )
+)
+def test_a_trial_param_reads_back_as_the_same_value(value: object) -> None:
+    from gittrack.run_env import param_arg, param_from_text
+
+    assert param_from_text(param_arg(value)) == value
+
+
+def test_trial_argv_quotes_strings_that_would_change_type(tmp_path: Path) -> None:
+    spec = make_spec(["python", "-c", "pass"], ["x='3'"], experiment="e")
+    argv = trial_argv(spec, {"x": "3"}, 0, store=tmp_path, parent_run_id="p", grace=1.0)
+    assert "x='3'" in argv
+    argv = trial_argv(spec, {"x": 3}, 1, store=tmp_path, parent_run_id="p", grace=1.0)
+    assert "x=3" in argv

@@ -85,8 +85,18 @@ def param_env_name(key: str) -> str:
     return ENV_PARAM_PREFIX + "".join(c if c.isascii() and c.isalnum() else "_" for c in key.upper())
 
 
+def param_arg(value: Any) -> str:
+    """A param as ``-p`` text that :func:`param_from_text` types back to exactly ``value``:
+    a string that would read as something else (``'3'``, ``'true'``, ``''``) is quoted."""
+    text = param_text(value)
+    if isinstance(value, str) and param_from_text(text) != value:
+        return "'" + value.replace("'", "''") + "'"
+    return text
+
+
 def param_text(value: Any) -> str:
-    """A param as text that :func:`param_from_text` types back to ``value``."""
+    """A param as plain text, for ``GITTRACK_PARAM_*`` (shell scripts read it unquoted):
+    numbers, booleans and most strings read back the same; see :func:`param_arg`."""
     if value is None:
         return ""
     if isinstance(value, bool):

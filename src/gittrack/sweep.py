@@ -36,7 +36,7 @@ from gittrack import context
 from gittrack.config import load_config, resolve_store
 from gittrack.errors import GittrackError, RunStateError
 from gittrack.run_command import FORWARDED_SIGNALS, create_run, experiment_name
-from gittrack.run_env import param_text
+from gittrack.run_env import param_arg
 from gittrack.store import layout, yamlio
 from gittrack.store.reader import RunRecord, find_run_dir, read_run, scan
 from gittrack.store.writer import RunWriter
@@ -164,7 +164,7 @@ def end_orphans(store: Path, parent_run_id: str) -> None:
 
 
 def _has_params(params: Mapping[str, Any], trial: Mapping[str, Any]) -> bool:
-    return all(k in params and (params[k] == v or str(params[k]) == str(v)) for k, v in trial.items())
+    return all(k in params and params[k] == v for k, v in trial.items())
 
 
 def _run(
@@ -211,7 +211,7 @@ def trial_argv(
     if spec.parse_metrics:
         argv.append("--parse-metrics")
     for key, value in trial.items():
-        argv += ["-p", f"{key}={param_text(value)}"]
+        argv += ["-p", f"{key}={param_arg(value)}"]
     return [*argv, "--", *substitute(spec.command, trial)]
 
 
