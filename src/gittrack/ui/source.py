@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gittrack import git
-from gittrack.errors import CorruptRunError, RunNotFoundError
+from gittrack.errors import CorruptRunError
 from gittrack.store import layout
 from gittrack.store.metric_csv import MetricRow, metric_files, read_history
 from gittrack.store.reader import RunRecord, find_run_dir, read_run
@@ -45,7 +45,7 @@ class RunSource:
 
     def info(self) -> dict[str, Any]:
         """The run as :func:`gittrack.show.show` describes it."""
-        return describe(self.record, self.artifacts(), self.diff_text() is not None)
+        return describe(self.record, self.artifacts(), self.has_diff())
 
     def histories(self) -> dict[str, list[MetricRow]]:
         """Every metric's rows; a damaged file is a warning and the others are still read."""
@@ -64,6 +64,9 @@ class RunSource:
         from gittrack.show import artifacts
 
         return artifacts(self.run_dir)
+
+    def has_diff(self) -> bool:
+        return (self.run_dir / layout.GIT_DIFF).is_file()
 
     def diff_text(self) -> str | None:
         try:
@@ -103,8 +106,12 @@ class RevisionSource(RunSource):
             return {}
 
     def artifacts(self) -> list[dict[str, Any]]:
-        found = git.read_tree_files(self.root, self.sha, f"{self.prefix}/{layout.ARTIFACTS_DIR}")
-        return [{"path": p, "size": len(data)} for p, data in sorted(found.items())]
+        # sizes from the tree listing: no artifact is read just to be listed
+        found = git.list_tree_sizes(self.root, self.sha, f"{self.prefix}/{layout.ARTIFACTS_DIR}")
+        return [{"path": p, "size": size} for p, size in sorted(found)]
+
+    def has_diff(self) -> bool:
+        return any(p == layout.GIT_DIFF for p, _ in git.list_tree_sizes(self.root, self.sha, self.prefix))
 
     def diff_text(self) -> str | None:
         data = git.read_blob(self.root, self.sha, f"{self.prefix}/{layout.GIT_DIFF}")
@@ -124,15 +131,11 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
         run_dir = find_run_dir(store, ref, warn)
         return RunSource(read_run(run_dir), run_dir)
     from gittrack.query.revision import records_at, store_prefix
+    from gittrack.show import find_record
 
     root, prefix = store_prefix(store)
     sha = git.resolve_revision(root, rev)
-    records = records_at(store, sha, warn)
-    matches = [r for r in records if r.run_id == ref] or [r for r in records if r.run_id.startswith(ref)]
-    matches = matches or [r for r in records if r.meta.name == ref]
-    if len(matches) != 1 or not ref:
-        raise RunNotFoundError(f"no single run matches {ref!r} at {rev}")
-    record = matches[0]
+    record = find_record(records_at(store, sha, warn, resolved=True), ref, where=f"{store} at {rev}")
     return RevisionSource(
         record, Path(record.location), root=root, sha=sha, prefix=f"{prefix}/{record.run_id}"
     )
