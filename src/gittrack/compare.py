@@ -21,7 +21,7 @@ from gittrack.config import Config
 from gittrack.directions import Direction, direction
 from gittrack.errors import CorruptRunError
 from gittrack.ls import short_ids
-from gittrack.store.reader import RunRecord
+from gittrack.store.reader import RunRecord, find_run_dir, read_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,14 +80,17 @@ def load_records(
     from gittrack.show import read_records
 
     wanted = [split_ref(ref, rev) for ref in refs]
-    records: list[RunRecord | None] = []
+    # refs into revisions in one call: each revision's runs are read from git once
+    from_revs = iter(read_records(store, [w for w in wanted if w[0] is not None], warn=warn))
+    pairs: list[tuple[str | None, RunRecord]] = []
     for at, ref in wanted:
+        if at is not None:
+            pairs.append((at, next(from_revs)))
+            continue
         try:
-            records += read_records(store, [(at, ref)], warn=warn)
+            pairs.append((at, read_run(find_run_dir(store, ref, warn))))
         except CorruptRunError as exc:
             (warn or _ignore)(f"skipping run {ref}: {exc}")
-            records.append(None)
-    pairs = [(at, r) for (at, _), r in zip(wanted, records, strict=True) if r is not None]
     unique = {(at, r.run_id): (at, r) for at, r in pairs}
     return list(unique.values())
 
