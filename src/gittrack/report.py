@@ -59,17 +59,18 @@ def build_report(
     """The report of the selected runs, ready to :meth:`~Report.write`."""
     from gittrack.query.search import search
 
-    warnings: list[str] = []
-    say = warn or warnings.append
+    say = warn or _ignore
     frame = search(store, experiments=list(experiments), filter_string=filter_string, rev=rev, warn=say)
+    loaded = {}  # each named run is read once: to resolve its ref, then for its charts
     if runs:
-        wanted = [load_run(store, ref, rev=rev, warn=say).run_id for ref in runs]
-        frame = frame[frame["run_id"].isin(wanted)]
-        frame = frame.set_index("run_id", drop=False).loc[
-            [w for w in dict.fromkeys(wanted) if w in set(frame["run_id"])]
-        ]
+        for ref in runs:
+            source = load_run(store, ref, rev=rev, warn=say)
+            loaded[source.run_id] = source
+        frame = frame[frame["run_id"].isin(list(loaded))]
+        frame = frame.set_index("run_id", drop=False).loc[[w for w in loaded if w in set(frame["run_id"])]]
     sources = [
-        load_run(store, run_id, rev=rev, warn=say) for run_id in list(frame["run_id"])[:MAX_CHART_RUNS]
+        loaded.get(run_id) or load_run(store, run_id, rev=rev, warn=say)
+        for run_id in list(frame["run_id"])[:MAX_CHART_RUNS]
     ]
     charts = data.chart_data(
         {s.run_id: s.histories() for s in sources}, {s.run_id: s.record.meta.name for s in sources}, config
@@ -147,3 +148,7 @@ def _plotly() -> str:
     from gittrack.ui.app import plotly_js
 
     return _inline(plotly_js().decode("utf-8"))
+
+
+def _ignore(message: str) -> None:
+    pass
