@@ -246,10 +246,9 @@ class Client:
         return find_run_dir(_store(), run_id)
 
     def _set_stage(self, run_id: str, stage: str) -> None:
-        from gittrack.store.writer import RunWriter
+        from gittrack.store.writer import set_lifecycle_stage
 
-        writer = RunWriter.attach(self._run_dir(run_id))
-        writer.write_meta(lifecycle_stage=stage)
+        set_lifecycle_stage(self._run_dir(run_id), stage)
 
     def _write(self, run_id: str, change: Callable[[Any], None]) -> None:
         """Change a run outside a start_run block: append, then re-compact a finished run."""

@@ -12,11 +12,24 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from gittrack.store import cache, layout
-from gittrack.store.reader import scan
+from gittrack.store.reader import find_run_dir, scan
+
+
+def set_stage(
+    store: Path, refs: Sequence[str], *, deleted: bool, warn: Callable[[str], None] | None = None
+) -> list[str]:
+    """Mark the runs named by ``refs`` deleted (or active again); every ref is resolved
+    before any run changes. Returns their ids."""
+    from gittrack.store.writer import set_lifecycle_stage
+
+    dirs = list(dict.fromkeys(find_run_dir(store, ref, warn) for ref in refs))
+    for run_dir in dirs:
+        set_lifecycle_stage(run_dir, layout.DELETED if deleted else layout.ACTIVE)
+    return [d.name for d in dirs]
 
 
 def gc(

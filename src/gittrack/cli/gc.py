@@ -39,15 +39,9 @@ def restore(obj: Context, runs: tuple[str, ...]) -> None:
 
 
 def _set_stage(obj: Context, refs: tuple[str, ...], *, deleted: bool) -> list[str]:
-    from gittrack.client import Client
-    from gittrack.store.reader import find_run_dir
+    from gittrack.gc import set_stage
 
-    store = obj.store()
-    run_ids = list(dict.fromkeys(find_run_dir(store, ref, warn).name for ref in refs))
-    client = Client(tracking_uri=str(store))
-    for run_id in run_ids:
-        (client.delete_run if deleted else client.restore_run)(run_id)
-    return run_ids
+    return set_stage(obj.store(), refs, deleted=deleted, warn=warn)
 
 
 @click.command()

@@ -37,7 +37,7 @@ from gittrack.store.metric_csv import (
     read_history,
     summarize,
 )
-from gittrack.store.reader import load_mapping, read_run
+from gittrack.store.reader import load_mapping, parse_meta, read_run
 
 _MAX_OPEN_METRICS = 128  # beyond this, handles are recycled rather than exhausting descriptors
 
@@ -306,6 +306,13 @@ class RunWriter:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+
+
+def set_lifecycle_stage(run_dir: Path, stage: str) -> None:
+    """Mark a run deleted or active again: one atomic rewrite of its meta.yaml."""
+    path = run_dir / layout.META
+    meta = parse_meta(path.read_bytes(), str(path)).with_changes(lifecycle_stage=stage)
+    write_atomic(path, yamlio.dump(meta.to_dict()))
 
 
 def compact(run_dir: Path) -> None:
