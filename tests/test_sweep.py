@@ -265,7 +265,7 @@ def test_resume_refuses_new_params() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
-        st.text(max_size=12).filter(lambda s: "\x00" not in s and "\n" not in s and "\r" not in s),
+        st.text(max_size=12).filter(lambda s: "\x00" not in s),  # argv cannot hold NUL
         st.sampled_from(["3", "true", "null", "", "1e-3", "~", "'q'", " x", "0.1"]),
         st.integers(),
         st.floats(allow_nan=False),

@@ -89,9 +89,13 @@ def param_arg(value: Any) -> str:
     """A param as ``-p`` text that :func:`param_from_text` types back to exactly ``value``:
     a string that would read as something else (``'3'``, ``'true'``, ``''``) is quoted."""
     text = param_text(value)
-    if isinstance(value, str) and param_from_text(text) != value:
-        return "'" + value.replace("'", "''") + "'"
-    return text
+    if not isinstance(value, str) or param_from_text(text) == value:
+        return text
+    single = "'" + value.replace("'", "''") + "'"
+    if param_from_text(single) == value:
+        return single
+    # a line break (U+0085, U+2028...) cannot stand in single quotes: the dumper escapes it
+    return yamlio.dump({"v": value})[len("v: ") :].removesuffix("\n")
 
 
 def param_text(value: Any) -> str:
