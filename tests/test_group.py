@@ -119,8 +119,9 @@ def test_unknown_aggregate_is_a_usage_error(runs: Path) -> None:
     result = invoke("ls", "--group-by", "params.lr", "--agg", "mean,median")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Error: Invalid value for '--agg': 'median' is not one of mean, std, min, max, count" in (
-        result.stderr
+    assert (
+        "Error: Invalid value for '--agg': unknown aggregate 'median'; use mean, std, min, max, count"
+        in result.stderr
     )
 
 

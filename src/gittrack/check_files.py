@@ -127,10 +127,9 @@ def _torn(path: Path, raw: bytes) -> Finding:
 
 
 def _drop_tail(path: Path) -> str:
-    data = path.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    with open(path, "r+b") as handle:
-        handle.truncate(keep)
+    from gittrack.store.writer import drop_torn_tail
+
+    keep = drop_torn_tail(path)
     if keep == 0 and path.suffix == ".csv":  # nothing left, not even the header
         path.unlink()
         return "dropped it and removed the empty file"

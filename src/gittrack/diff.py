@@ -115,18 +115,18 @@ def diff(
     ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.
     """
     from gittrack.query.revision import store_prefix
-    from gittrack.query.search import load_frame
+    from gittrack.query.search import search
 
     root, _prefix = store_prefix(store)
     base_side = _base_side(root, base, head, config)
     head_side = Side(head, git.resolve_revision(root, head)) if head else Side(WORKING_TREE, None)
-    frames = [load_frame(store, rev=s.commit, warn=warn) for s in (base_side, head_side)]
-    sides = [f[f["lifecycle_stage"] == "active"] for f in frames]
+    sides = [
+        search(store, experiments=list(experiments) or None, rev=s.commit, warn=warn)
+        for s in (base_side, head_side)
+    ]
     names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
     found = []
     for name in names:
-        if experiments and name not in experiments:
-            continue
         parts = [frame[frame["experiment_id"] == name] for frame in sides]
         exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
         if all_experiments or exp.added or exp.removed:

@@ -20,13 +20,13 @@ from gittrack.cli.options import (
 def _aggregates(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    from gittrack.query.group import AGGREGATES
+    from gittrack.errors import FilterError
+    from gittrack.query.group import check_aggregates
 
-    names = tuple(a.strip() for a in value.split(","))
-    for name in names:
-        if name not in AGGREGATES:
-            raise click.BadParameter(f"{name!r} is not one of {', '.join(AGGREGATES)}")
-    return names
+    try:
+        return tuple(check_aggregates(value))
+    except FilterError as exc:  # a usage error: exit 2, as Click reports bad options
+        raise click.BadParameter(str(exc).removeprefix("filter error: ")) from None
 
 
 def _view(*, deleted: bool, all_runs: bool) -> str:

@@ -122,7 +122,7 @@ class RunWriter:
     def attach(cls, run_dir: Path) -> RunWriter:
         """Append to a run whose meta.yaml belongs to another process (``gittrack run``)."""
         for path in (run_dir / layout.PARAMS, run_dir / layout.TAGS, *metric_files(run_dir).values()):
-            _drop_torn_tail(path)
+            drop_torn_tail(path)
         record = read_run(run_dir)
         accumulators = {key: accumulate(rows) for key, rows in record.histories().items()}
         return cls(run_dir, record.meta, dict(record.params), dict(record.tags), accumulators)
@@ -339,14 +339,18 @@ def _same_param(old: object, new: object) -> bool:
     return names.param_str(old) == names.param_str(new)
 
 
-def _drop_torn_tail(path: Path) -> None:
-    """Cut a last line left without its newline by a killed writer, before appending after it."""
+def drop_torn_tail(path: Path) -> int | None:
+    """Cut a last line left without its newline by a killed writer (before appending after
+    it, or as ``check --fix``); the bytes kept, None when there was nothing to cut."""
     if not path.exists():
-        return
+        return None
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
+    if not data or data.endswith(b"\n"):
+        return None
+    keep = data.rfind(b"\n") + 1
+    with open(path, "r+b") as handle:
+        handle.truncate(keep)
+    return keep
 
 
 _MISSING = object()
