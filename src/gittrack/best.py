@@ -10,6 +10,7 @@ from gittrack import directions
 from gittrack.config import Config
 from gittrack.directions import Direction
 from gittrack.errors import RunNotFoundError
+from gittrack.query.filter_parse import quote_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,4 +72,4 @@ def _metric_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def metric_key(metric: str) -> str:
     """``metrics.`<name>``` for the filter language, whatever characters the name holds."""
-    return "metrics.`" + metric.replace("`", "``") + "`"
+    return quote_column(f"metrics.{metric}")

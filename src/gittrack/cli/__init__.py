@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gittrack import __version__
-from gittrack.cli.options import Context
+from gittrack.cli.options import Context, warn
 
 
 class GittrackGroup(click.Group):
@@ -42,7 +42,7 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    click.echo(f"Warning: {message}", err=True)
+    warn(str(message))
 
 
 @click.group(cls=GittrackGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gittrack.cli.options import Context, experiment_option, filter_option, note, warn
+from gittrack.cli.options import Context, experiment_option, filter_option, note, rev_option, warn
 
 
 @click.command()
@@ -14,7 +14,7 @@ from gittrack.cli.options import Context, experiment_option, filter_option, note
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port (0: any free port)."
 )
-@click.option("--rev", default=None, metavar="REV", help="Show runs as committed at this git revision.")
+@rev_option
 @click.option("--open", "open_browser", is_flag=True, help="Open the UI in a web browser.")
 @click.pass_obj
 def ui(obj: Context, host: str, port: int, rev: str | None, open_browser: bool) -> None:
@@ -43,7 +43,7 @@ def ui(obj: Context, host: str, port: int, rev: str | None, open_browser: bool) 
 @click.argument("runs", nargs=-1)
 @experiment_option
 @filter_option("MLflow-style filter for the runs.")
-@click.option("--rev", default=None, metavar="REV", help="Runs as committed at this git revision.")
+@rev_option
 @click.option(
     "-o",
     "--output",

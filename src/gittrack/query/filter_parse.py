@@ -355,6 +355,15 @@ def parse_order_by(keys: Sequence[str] | str | None) -> list[OrderKey]:
     return result
 
 
+def quote_column(column: str) -> str:
+    """A frame column as an identifier of the filter language: ``metrics.`val loss```,
+    ``attributes.start_time``; keys are backtick-quoted, whatever characters they hold."""
+    kind, _, key = column.partition(".")
+    if kind in ("params", "metrics", "tags"):
+        return f"{kind}.`" + key.replace("`", "``") + "`"
+    return f"attributes.{column}"
+
+
 def resolve_identifier(kind: str, key: str) -> str:
     """The DataFrame column of ``kind.key``: ("metrics", "rmse") -> "metrics.rmse"."""
     try:

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gittrack.errors import FilterError
+from gittrack.query.filter_parse import quote_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,7 +49,7 @@ def group_runs(
     if frame.empty:
         return pd.DataFrame({c: [] for c in columns}, columns=columns)
     table = pd.DataFrame(_aggregated(frame, keys, metrics, aggs), columns=columns)
-    return sort_frame(table, [_order_key(k) for k in keys]).reset_index(drop=True)
+    return sort_frame(table, [quote_column(k) for k in keys]).reset_index(drop=True)
 
 
 def _aggregated(frame: pd.DataFrame, keys: list[str], metrics: list[str], aggs: list[str]) -> dict[str, Any]:
@@ -121,13 +122,6 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or bool(pd.isna(value))
-
-
-def _order_key(column: str) -> str:
-    prefix, _, key = column.partition(".")
-    if prefix not in ("params", "metrics", "tags"):
-        return column  # an attribute: a bare name is an order key
-    return f"{prefix}.`" + key.replace("`", "``") + "`"
 
 
 def pretty(grouped: pd.DataFrame) -> pd.DataFrame:

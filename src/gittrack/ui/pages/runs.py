@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import FilterError
 from gittrack.ls import short_ids
+from gittrack.query.filter_parse import quote_column
 from gittrack.ui.app import App, HTTPError, Query, Response, one
 from gittrack.ui.html import esc, href, link, run_url, show, status_badge, when
 
@@ -55,11 +56,7 @@ class View:
 
 def order_key(column: str, direction: str) -> str:
     """A frame column as an ORDER BY key of the filter language (keys quoted with backticks)."""
-    way = "ASC" if direction == "asc" else "DESC"
-    kind, _, key = column.partition(".")
-    if kind in ("params", "metrics", "tags"):
-        return f"{kind}.`{key.replace('`', '``')}` {way}"
-    return f"attributes.{column} {way}"
+    return f"{quote_column(column)} {'ASC' if direction == 'asc' else 'DESC'}"
 
 
 def render(app: App, query: Query) -> Response:
