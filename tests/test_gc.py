@@ -182,3 +182,15 @@ def test_gc_keeps_a_deleted_run_that_is_still_running(repo: Path) -> None:
         assert gc(repo / ".runs", dry_run=False, warn=warnings.append) == []
         assert (repo / ".runs" / run.info.run_id).is_dir()
     assert warnings == [f"keeping run {run.info.run_id}: it is deleted but still running"]
+
+
+def test_gc_command_warns_once_about_a_live_deleted_run(repo: Path) -> None:
+    with mlflow.start_run(run_name="gone"):
+        pass
+    Client().delete_run(mlflow.last_active_run().info.run_id)
+    with mlflow.start_run(run_name="live") as run:
+        Client().delete_run(run.info.run_id)
+        result = invoke("gc", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count(f"keeping run {run.info.run_id}") == 1
+    assert result.stdout.startswith("removed ")

@@ -71,7 +71,9 @@ def gc(obj: Context, dry_run: bool, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"Remove {len(doomed)} deleted run(s) for good?", abort=True, err=True)
-    for run_id in collect(store, dry_run=False, only=doomed, warn=warn):
+    # a second look right before removing (a run may have been restored meanwhile); its
+    # warnings were already shown by the first
+    for run_id in collect(store, dry_run=False, only=doomed):
         click.echo(f"removed {run_id}")
 
 
