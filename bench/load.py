@@ -146,7 +146,7 @@ def verify(store: Path, procs: int, runs: int, steps: int) -> list[str]:
 
 
 def run_load(root: Path, procs: int, runs: int, steps: int) -> LoadResult:
-    from gittrack.check import check
+    from gittrack.maintenance.check import check
 
     make_repo(root)
     store = root / ".runs"

@@ -45,21 +45,34 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
+def reset_tracking() -> None:
+    """Module state of the tracking API as a new process has it; runs left active are closed.
+
+    The exit hooks (excepthook, atexit, heartbeat thread) are kept installed across
+    resets, so they are installed once per test process rather than once per test.
+    """
+    from gittrack import git
+    from gittrack.query import search
+    from gittrack.tracking import capture, experiments, fluent, uri, writers
+
+    for active in reversed(list(fluent._state.stack)):
+        fluent._state.stack.remove(active)
+    for writer in writers.held():
+        writer.close()
+        writers.release(writer)
+    fluent._state = fluent._State(hooks_installed=fluent._state.hooks_installed)
+    uri.reset()
+    experiments.forget_session()
+    capture._warned_no_git = False
+    git.clear_capture_cache()
+    search.clear_memory()
+
+
 @pytest.fixture(autouse=True)
 def fresh_api() -> Iterator[None]:
     """Each test starts with no active run, no tracking URI and no experiment set."""
-    from gittrack import api, capture, git
-    from gittrack.query import index
-
     yield
-    for active in reversed(list(api._state.stack)):
-        api._state.stack.remove(active)
-        active._writer.close()
-    hooks = api._state.hooks_installed  # atexit/heartbeat are per process: keep them
-    api._state = api._State(hooks_installed=hooks)
-    capture._warned_no_git = False
-    git.clear_capture_cache()
-    index.clear_memory()
+    reset_tracking()
 
 
 @pytest.fixture
@@ -72,27 +85,16 @@ def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def clean_api() -> Iterator[None]:
-    """Fresh module state of ``gittrack.api`` around a test; runs left active are ended.
-
-    The exit hooks (excepthook, atexit, heartbeat thread) are kept installed across
-    resets, so they are installed once per test process rather than once per test.
-    """
-    import gittrack.api as api
-    import gittrack.capture as capture
-    import gittrack.git as gitmod
+    """Fresh module state of the tracking API around a test; active runs are ended first."""
+    import gittrack
 
     def reset() -> None:
-        while api._state.stack:
+        while gittrack.active_run() is not None:
             try:
-                api.end_run()
+                gittrack.end_run()
             except Exception:  # a test that broke a run must not break the next test
-                if api._state.stack:
-                    api._state.stack.pop()._writer.close()
-        api._state = api._State(hooks_installed=api._state.hooks_installed)
-        capture._warned_no_git = False
-        clear = getattr(gitmod, "clear_capture_cache", None)
-        if clear is not None:
-            clear()
+                break
+        reset_tracking()
 
     reset()
     yield

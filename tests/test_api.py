@@ -1,4 +1,4 @@
-"""The MLflow-compatible fluent API (gittrack.api), in process and in real subprocesses."""
+"""The MLflow-compatible fluent API (gittrack.tracking.fluent), in process and in real subprocesses."""
 
 from __future__ import annotations
 

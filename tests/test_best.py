@@ -1,4 +1,4 @@
-"""``gittrack best``: the best run(s) by one metric, printed as ``ls`` prints runs (gittrack.best)."""
+"""``gittrack best``: the best run(s) by one metric, printed as ``ls`` prints runs (gittrack.review.best)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from helpers import invoke, table
 
 import gittrack as mlflow
-from gittrack.best import best
-from gittrack.config import load_config
 from gittrack.errors import RunNotFoundError
+from gittrack.review.best import best
+from gittrack.store.config import load_config
 
 SUMMARY = ["id", "name", "experiment", "status", "start", "duration", "commit"]
 

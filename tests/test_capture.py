@@ -11,8 +11,8 @@ from helpers import git, head, load_yaml, make_repo, only_run, run_dirs
 
 import gittrack as mlflow
 import gittrack.git as gitmod
-from gittrack.config import find_root
 from gittrack.errors import GittrackWarning
+from gittrack.store.config import find_root
 
 pytestmark = pytest.mark.usefixtures("clean_api")
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from gittrack.check import check
 from gittrack.cli import cli
 from gittrack.errors import GittrackWarning
+from gittrack.maintenance.check import check
 from gittrack.store import yamlio
 from gittrack.store.metric_csv import read_history, summarize
 from gittrack.store.reader import read_run

@@ -15,7 +15,7 @@ from helpers import git, head, invoke, run_python, table, tree_snapshot
 import gittrack as mlflow
 from gittrack import __version__
 from gittrack.cli import cli
-from gittrack.init import default_config_text
+from gittrack.maintenance.init import default_config_text
 from gittrack.store import yamlio
 
 pytestmark = pytest.mark.usefixtures("clean_api")

@@ -13,9 +13,9 @@ import pytest
 
 import gittrack
 from gittrack import MlflowClient
-from gittrack.entities import Experiment, Metric, ViewType
 from gittrack.errors import FilterError, GittrackWarning, RunNotFoundError
 from gittrack.store import layout, yamlio
+from gittrack.tracking.entities import Experiment, Metric, ViewType
 
 
 def log_run(experiment: str, rmse: float, **params: object) -> str:
@@ -44,7 +44,7 @@ def runs(repo: Path) -> dict[float, str]:
 
 def test_client_is_importable_where_mlflow_code_looks() -> None:
     import gittrack.tracking
-    from gittrack.client import Client
+    from gittrack.tracking.client import Client
 
     assert gittrack.MlflowClient is Client
     assert gittrack.Client is Client
@@ -63,12 +63,18 @@ def test_a_foreign_tracking_uri_warns_and_keeps_the_git_store(repo: Path) -> Non
     assert [r.info.run_id for r in client.search_runs("exp")] == [run_id]
 
 
-def test_a_path_tracking_uri_is_the_store(repo: Path, tmp_path: Path) -> None:
+def test_a_path_tracking_uri_is_the_clients_store_only(repo: Path, tmp_path: Path) -> None:
+    """As in MLflow, a client's tracking URI is its own: the fluent API keeps the default store."""
     store = tmp_path / "elsewhere"
     client = MlflowClient(tracking_uri=str(store))
-    run_id = log_run("exp", 1.0)
-    assert (store / run_id).is_dir()
-    assert client.get_run(run_id).info.run_id == run_id
+    run = client.create_run("exp", run_name="from-client")
+    client.log_metric(run.info.run_id, "m", 1.0)
+    client.set_terminated(run.info.run_id)
+    assert (store / run.info.run_id / layout.META).is_file()
+    assert client.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+    fluent_run = log_run("exp", 1.0)
+    assert (repo / ".runs" / fluent_run).is_dir()
+    assert not (store / fluent_run).exists()
 
 
 # -- the course pattern ----------------------------------------------------------------------------
@@ -80,7 +86,7 @@ def test_the_course_pattern_works_unchanged(runs: dict[float, str]) -> None:
         warnings.simplefilter("ignore", GittrackWarning)
         # -- as in the course, verbatim --
         from gittrack import MlflowClient
-        from gittrack.entities import ViewType
+        from gittrack.tracking.entities import ViewType
 
         client = MlflowClient(tracking_uri="sqlite:///mlflow.db")
         exp = client.get_experiment_by_name("nyc-taxi-experiment")

@@ -1,4 +1,4 @@
-"""``gittrack compare``: runs side by side, the best metric values marked (gittrack.compare)."""
+"""``gittrack compare``: runs side by side, the best metric values marked (gittrack.review.compare)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from helpers import invoke, tree_snapshot
 
 import gittrack as mlflow
-from gittrack.compare import compare
-from gittrack.config import load_config
 from gittrack.errors import AmbiguousRunError, RunNotFoundError
+from gittrack.review.compare import compare
+from gittrack.store.config import load_config
 
 NAMES = ("alpha-run", "beta-run", "gamma-run")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from gittrack.check import KILL_DEBRIS, check
+from gittrack.maintenance.check import KILL_DEBRIS, check
 from gittrack.store.metric_csv import summarize
 from gittrack.store.reader import parse_meta, read_run, run_dirs
 

@@ -12,8 +12,8 @@ from helpers import git, invoke
 
 import gittrack
 from gittrack import git as gitmod
-from gittrack.config import load_config
-from gittrack.diff import (
+from gittrack.errors import GittrackError
+from gittrack.review.diff import (
     DiffReport,
     ExperimentDiff,
     ParamChange,
@@ -23,10 +23,10 @@ from gittrack.diff import (
     diff,
     metric_change,
     parse_gate,
-    render_markdown,
     worse_than,
 )
-from gittrack.errors import GittrackError
+from gittrack.review.diff_render import render_markdown
+from gittrack.store.config import load_config
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "diff.md"
 

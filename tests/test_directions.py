@@ -1,4 +1,4 @@
-"""Which way a metric gets better (gittrack.directions): config first, then the name, else max."""
+"""Which way a metric gets better (gittrack.query.directions): config first, then the name, else max."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gittrack.config import load_config
-from gittrack.directions import direction, guess, is_better
 from gittrack.errors import ConfigError
+from gittrack.query.directions import direction, guess, is_better
+from gittrack.store.config import load_config
 
 NAN = math.nan
 

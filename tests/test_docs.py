@@ -31,8 +31,8 @@ def test_cli_reference_is_current() -> None:
 
 
 def test_example_config_documents_every_default() -> None:
-    from gittrack.config import DEFAULTS
     from gittrack.store import yamlio
+    from gittrack.store.config import DEFAULTS
 
     example = yamlio.load((ROOT / ".gittrack.example.yml").read_text(encoding="utf-8"))
     assert example == DEFAULTS

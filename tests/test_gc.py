@@ -10,8 +10,8 @@ import pytest
 from helpers import git, invoke, load_yaml, tree_snapshot
 
 import gittrack as mlflow
-from gittrack.client import Client
-from gittrack.gc import gc
+from gittrack.maintenance.gc import gc
+from gittrack.tracking.client import Client
 
 
 @pytest.fixture

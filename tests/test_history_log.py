@@ -13,7 +13,7 @@ from helpers import git, invoke
 
 import gittrack
 from gittrack import git as gitmod
-from gittrack.client import Client
+from gittrack.tracking.client import Client
 
 
 def log_run(name: str, experiment: str = "linear-fit", **metrics: float) -> str:

@@ -21,12 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gittrack import context, ids
 from gittrack.query import index
+from gittrack.query import search as search_module
 from gittrack.query.filter import filter_frame
 from gittrack.query.frame import frame_from_rows, record_row
 from gittrack.query.search import search
-from gittrack.store import layout
+from gittrack.store import context, ids, layout
 from gittrack.store.layout import Meta
 from gittrack.store.reader import read_run, scan
 from gittrack.store.writer import RunWriter, now_ms
@@ -173,7 +173,7 @@ def test_a_new_process_reuses_the_index_file(store: Path, reads: list[str]) -> N
     for i in range(3):
         make_run(store, params={"i": i})
     query(store)
-    index.clear_memory()  # as a fresh process would start
+    search_module.clear_memory()  # as a fresh process would start
     reads.clear()
     assert len(query(store)) == 3
     assert reads == []
@@ -235,7 +235,7 @@ def test_a_hand_edited_param_is_seen_by_the_next_query(store: Path) -> None:
     # same size, written right after the query: only a correct signature check notices
     (run_dir / layout.PARAMS).write_text("alpha: 0.2\nmodel: xgb\n")
     assert query(store)["params.alpha"].tolist() == [0.2]
-    index.clear_memory()
+    search_module.clear_memory()
     assert query(store)["params.alpha"].tolist() == [0.2]
 
 
@@ -276,7 +276,7 @@ def test_a_corrupt_index_is_rebuilt(store: Path, garbage: bytes, recwarn: pytest
     index_path(store).write_bytes(garbage)
     pd.testing.assert_frame_equal(by_run_id(query(store)), expected)
     assert len(index_rows(store)) == 2  # a valid database again
-    index.clear_memory()
+    search_module.clear_memory()
     index_path(store).write_bytes(garbage)
     pd.testing.assert_frame_equal(by_run_id(query(store)), expected)
     assert len(index_rows(store)) == 2
@@ -290,7 +290,7 @@ def test_an_index_of_another_schema_version_is_rebuilt(store: Path, reads: list[
     db.execute("PRAGMA user_version = 999")
     db.commit()
     db.close()
-    index.clear_memory()
+    search_module.clear_memory()
     reads.clear()
     assert len(query(store)) == 1
     assert len(reads) == 1
@@ -310,7 +310,7 @@ def test_the_index_is_never_the_source_of_truth(store: Path) -> None:
     db.execute("UPDATE runs SET sig = 'bogus', row = ? WHERE run_id = ?", (json.dumps({"x": 1}), real.name))
     db.commit()
     db.close()
-    index.clear_memory()
+    search_module.clear_memory()
     frame = query(store)
     assert frame["run_id"].tolist() == [real.name]
     assert frame["params.alpha"].tolist() == [1]
@@ -335,7 +335,7 @@ def test_values_the_json_index_cannot_hold_are_still_correct(store: Path) -> Non
     (run_dir / layout.PARAMS).write_text("day: 2024-01-02\nlayers: [64, 32]\n")
     expected = by_run_id(plain_scan(store))
     pd.testing.assert_frame_equal(by_run_id(query(store)), expected)
-    index.clear_memory()
+    search_module.clear_memory()
     pd.testing.assert_frame_equal(by_run_id(query(store)), expected)
 
 
@@ -483,7 +483,7 @@ def test_indexed_search_equals_a_plain_scan(
             expected = by_run_id(filter_frame(plain_scan(store), text))
             for fresh_process in (False, True):  # from the in-process memo, then from SQLite
                 if fresh_process:
-                    index.clear_memory()
+                    search_module.clear_memory()
                 reads.clear()
                 got = by_run_id(query(store, filter_string=text))
                 pd.testing.assert_frame_equal(got, expected)
@@ -496,5 +496,5 @@ def test_indexed_search_equals_a_plain_scan(
 
 @pytest.fixture(autouse=True)
 def _no_leftover_memo() -> Iterator[None]:
-    index.clear_memory()
+    search_module.clear_memory()
     yield

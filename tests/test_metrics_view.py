@@ -1,4 +1,4 @@
-"""``gittrack metrics``: metric histories and summaries with sparklines (gittrack.metrics_view)."""
+"""``gittrack metrics``: metric histories and summaries with sparklines (gittrack.review.metrics_view)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from helpers import invoke
 
 import gittrack as mlflow
-from gittrack.metrics_view import history, sparkline, summary
+from gittrack.review.metrics_view import history, sparkline, summary
 
 NAN, INF = math.nan, math.inf
 T0 = 1_700_000_000_000

@@ -1,4 +1,4 @@
-"""Validation of names, metric values, steps and artifact paths (gittrack.names, DESIGN.md §5)."""
+"""Validation of names, metric values, steps and artifact paths (gittrack.store.names, DESIGN.md §5)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gittrack import ids, names
 from gittrack.errors import InvalidArtifactPathError, InvalidNameError, InvalidValueError
+from gittrack.store import ids, names
 from gittrack.store.layout import Meta
 from gittrack.store.reader import read_run
 from gittrack.store.writer import RunWriter, now_ms

@@ -9,7 +9,7 @@ from pathlib import Path
 from helpers import invoke
 from test_ui_server import PAYLOADS, make_runs
 
-from gittrack.report import build_report
+from gittrack.ui.report import build_report
 
 
 def page_data(text: str) -> dict[str, object]:

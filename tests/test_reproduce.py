@@ -11,7 +11,7 @@ from helpers import git, load_yaml, run_dirs
 
 import gittrack as mlflow
 from gittrack.errors import GittrackError
-from gittrack.reproduce import reproduce
+from gittrack.runner.reproduce import reproduce
 
 TRAIN = """\
 import pathlib, gittrack

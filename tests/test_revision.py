@@ -18,10 +18,9 @@ import pandas as pd
 import pytest
 
 import gittrack
-from gittrack import context, ids
 from gittrack.errors import ConfigError, GittrackError, GittrackWarning
 from gittrack.query.search import search
-from gittrack.store import layout
+from gittrack.store import context, ids, layout
 from gittrack.store.layout import Meta
 from gittrack.store.writer import RunWriter, now_ms
 

@@ -16,14 +16,13 @@ import pandas as pd
 import pytest
 
 import gittrack
-from gittrack import context
-from gittrack.entities import Run, ViewType
 from gittrack.errors import FilterError
 from gittrack.query import index
-from gittrack.store import layout
+from gittrack.store import context, layout
 from gittrack.store.layout import Meta
 from gittrack.store.reader import read_run
 from gittrack.store.writer import RunWriter
+from gittrack.tracking.entities import Run, ViewType
 
 T0 = 1_780_000_000_000  # 2026-05-28T20:26:40Z, epoch ms
 

@@ -18,13 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gittrack as mlflow
-from gittrack import context
-from gittrack.entities import param_str
-from gittrack.store import cache, layout, yamlio
+from gittrack.store import cache, context, layout, yamlio
 from gittrack.store.layout import Meta
 from gittrack.store.metric_csv import parse_history
 from gittrack.store.reader import read_run
 from gittrack.store.writer import compact
+from gittrack.tracking.entities import param_str
 
 pytestmark = pytest.mark.usefixtures("clean_api")
 

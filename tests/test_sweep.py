@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittrack.errors import InvalidValueError
-from gittrack.sweep import grid, parse_axis, sample, substitute, trial_argv
-from gittrack.sweep_spec import make_spec
+from gittrack.runner.sweep import grid, parse_axis, sample, substitute, trial_argv
+from gittrack.runner.sweep_spec import make_spec
 
 pytestmark = pytest.mark.usefixtures("repo")
 
@@ -47,7 +47,7 @@ def runs(store: Path) -> list[dict[str, Any]]:
 def split(store: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(the parent run, its trial runs) of the only sweep in ``store``."""
     everything = runs(store)
-    parents = [r for r in everything if r["tags"].get("gittrack.sweep") == "parent"]
+    parents = [r for r in everything if r["tags"].get("gittrack.runner.sweep") == "parent"]
     assert len(parents) == 1
     trials = [r for r in everything if r is not parents[0]]
     assert all(t["meta"]["parent_run_id"] == parents[0]["meta"]["run_id"] for t in trials)
@@ -140,7 +140,7 @@ def test_a_grid_sweep_in_parallel(repo: Path) -> None:
         assert trial["meta"]["metrics"]["score"]["last"] == p["lr"] * p["depth"]
         argv = f"argv ['--lr', '{p['lr']}', '--depth={p['depth']}']\n"
         assert (trial["dir"] / "output.log").read_text() == argv
-    assert sorted(int(t["tags"]["gittrack.sweep.trial"]) for t in trials) == list(range(6))
+    assert sorted(int(t["tags"]["gittrack.runner.sweep.trial"]) for t in trials) == list(range(6))
     assert parent["meta"]["status"] == "FINISHED"
     assert parent["params"] == {"sweep.depth": "3:5", "sweep.lr": "0.1,0.01"}
     spec = load_yaml(parent["dir"] / "artifacts" / "sweep.yaml")
@@ -273,7 +273,8 @@ def test_resume_refuses_new_params() -> None:
     )
 )
 def test_a_trial_param_reads_back_as_the_same_value(value: object) -> None:
-    from gittrack.run_env import param_arg, param_from_text
+    from gittrack.runner.env import param_arg
+    from gittrack.tracking.environ import param_from_text
 
     assert param_from_text(param_arg(value)) == value
 

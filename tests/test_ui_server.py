@@ -24,7 +24,7 @@ import pytest
 from helpers import git, invoke, tree_snapshot
 
 import gittrack
-from gittrack.config import load_config
+from gittrack.store.config import load_config
 from gittrack.ui.app import App
 from gittrack.ui.server import make_server
 

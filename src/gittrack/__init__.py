@@ -13,7 +13,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "api": (
+    "tracking.fluent": (
         "ActiveRun",
         "active_run",
         "delete_run",
@@ -38,10 +38,10 @@ _EXPORTS = {
         "set_tracking_uri",
         "start_run",
     ),
-    "client": ("Client", "MlflowClient", "search_runs"),
-    "entities": ("Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"),
+    "tracking.client": ("Client", "MlflowClient", "search_runs"),
+    "tracking.entities": ("Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"),
     "errors": ("GittrackError",),
-    "run_env": ("params",),
+    "tracking.environ": ("params",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -2,8 +2,9 @@
 
 Each command parses options, makes one library call and renders the result.
 :class:`GittrackGroup` is the one boundary where library errors become a single
-``Error: ...`` line on stderr and exit status 1.  Heavy modules (pandas, GitPython)
-are imported inside the commands that need them, so ``gittrack --help`` stays fast.
+``Error: ...`` line on stderr and exit status 1.  The CLI is the top layer: it may import
+every package, but imports heavy modules (pandas, the query engine, jinja2) only inside
+the commands that need them, so ``gittrack --help`` stays fast.
 """
 
 from __future__ import annotations

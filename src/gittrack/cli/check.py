@@ -32,7 +32,7 @@ def check(obj: Context, fix: bool, fmt: str) -> None:
       gittrack check --fix
       gittrack check --format json
     """
-    from gittrack.check import check as check_store
+    from gittrack.maintenance.check import check as check_store
 
     report = check_store(obj.store(), fix=fix)
     if fmt == "json":

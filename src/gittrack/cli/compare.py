@@ -37,10 +37,10 @@ def compare(obj: Context, runs: tuple[str, ...], only_diff: bool, rev: str | Non
       gittrack compare brave-fox calm-owl --only-diff --format markdown
       gittrack compare main:20261126-1104 feature-x:20261127-0930
     """
-    from gittrack.compare import compare as compare_runs
-    from gittrack.compare import mark_best
-    from gittrack.config import load_config
-    from gittrack.render import render
+    from gittrack.review.compare import compare as compare_runs
+    from gittrack.review.compare import mark_best
+    from gittrack.review.render import render
+    from gittrack.store.config import load_config
 
     frame = compare_runs(obj.store(), runs, only_diff=only_diff, rev=rev, config=load_config(), warn=warn)
     if frame.empty:
@@ -86,9 +86,9 @@ def best(
       gittrack best -m val_loss
       gittrack best -m accuracy -e baseline -n 3 -f "params.model = 'xgb'"
     """
-    from gittrack.best import best as best_runs
-    from gittrack.config import load_config
-    from gittrack.render import render
+    from gittrack.review.best import best as best_runs
+    from gittrack.review.render import render
+    from gittrack.store.config import load_config
 
     frame = best_runs(
         obj.store(),

@@ -39,7 +39,7 @@ def restore(obj: Context, runs: tuple[str, ...]) -> None:
 
 
 def _set_stage(obj: Context, refs: tuple[str, ...], *, deleted: bool) -> list[str]:
-    from gittrack.gc import set_stage
+    from gittrack.maintenance.gc import set_stage
 
     return set_stage(obj.store(), refs, deleted=deleted, warn=warn)
 
@@ -58,7 +58,7 @@ def gc(obj: Context, dry_run: bool, yes: bool) -> None:
       gittrack gc --dry-run
       gittrack gc --yes
     """
-    from gittrack.gc import gc as collect
+    from gittrack.maintenance.gc import gc as collect
 
     store = obj.store()
     doomed = collect(store, dry_run=True, warn=warn)

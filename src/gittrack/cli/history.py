@@ -62,9 +62,9 @@ def diff_command(
       gittrack diff origin/main HEAD --format markdown > report.md
       gittrack diff origin/main HEAD --fail-if-worse rmse:5%
     """
-    from gittrack.config import load_config
-    from gittrack.diff import diff, parse_gate, worse_changes
-    from gittrack.diff_render import render_markdown, render_table, to_json
+    from gittrack.review.diff import diff, parse_gate, worse_changes
+    from gittrack.review.diff_render import render_markdown, render_table, to_json
+    from gittrack.store.config import load_config
 
     checks = [parse_gate(g) for g in gates]  # bad gates fail before any reading
     report = diff(
@@ -110,9 +110,9 @@ def log_command(
       gittrack log
       gittrack log -e linear-fit -m rmse -n 10
     """
-    from gittrack.config import load_config
-    from gittrack.history import log, log_frame
-    from gittrack.render import render
+    from gittrack.review.history import log, log_frame
+    from gittrack.review.render import render
+    from gittrack.store.config import load_config
 
     report = log(
         obj.store(),
@@ -145,8 +145,8 @@ def commit_command(
       gittrack commit --all-finished
       gittrack commit 20261126-1104 --with-code -m "lr sweep"
     """
-    from gittrack.commit import commit
-    from gittrack.config import load_config
+    from gittrack.maintenance.commit import commit
+    from gittrack.store.config import load_config
 
     if runs and all_finished:
         raise click.UsageError("give RUNS or --all-finished, not both")
@@ -174,9 +174,9 @@ def lfs_command(patterns: tuple[str, ...]) -> None:
       gittrack lfs
       gittrack lfs "*.pt" "*.onnx"
     """
-    from gittrack.config import load_config
     from gittrack.errors import ConfigError
-    from gittrack.lfs import lfs_track
+    from gittrack.maintenance.lfs import lfs_track
+    from gittrack.store.config import load_config
 
     config = load_config()
     if config.root is None:
@@ -210,7 +210,7 @@ def checkout_command(obj: Context, run: str, worktree: Path | None) -> None:
     Example:
       gittrack checkout 20261126-1104 --worktree ../repro
     """
-    from gittrack.checkout import checkout
+    from gittrack.maintenance.checkout import checkout
 
     done = checkout(obj.store(), run, worktree=worktree, warn=warn)
     emit(f"{done.path}\n")

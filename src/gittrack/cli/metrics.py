@@ -24,8 +24,8 @@ def metrics(obj: Context, run: str, names: tuple[str, ...], rev: str | None, fmt
       gittrack metrics brave-fox
       gittrack metrics brave-fox val_loss train/loss --format csv
     """
-    from gittrack.metrics_view import metrics_view
-    from gittrack.render import render
+    from gittrack.review.metrics_view import metrics_view
+    from gittrack.review.render import render
 
     exact = fmt in ("csv", "json")
     frame = metrics_view(obj.store(), run, names, exact=exact, rev=rev, warn=warn)

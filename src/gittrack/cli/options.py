@@ -19,7 +19,7 @@ class Context:
     store_option: str | None
 
     def store(self) -> Path:
-        from gittrack.config import load_config, resolve_store
+        from gittrack.store.config import load_config, resolve_store
 
         return resolve_store(self.store_option, load_config())
 

@@ -12,7 +12,7 @@ import click
 from gittrack.cli.options import Context, emit, note, output_format
 
 if TYPE_CHECKING:
-    from gittrack.sweep import Progress
+    from gittrack.runner.sweep import Progress
 
 # Options end at the first argument: everything from there (or after "--") is the command.
 _COMMAND_SETTINGS = {"allow_interspersed_args": False}
@@ -77,8 +77,8 @@ def run(
     Example:
       gittrack run -e baseline -p lr=0.1 -p depth=3 -- python train.py --fast
     """
-    from gittrack.run_command import run_command
-    from gittrack.run_env import parse_params, parse_tags
+    from gittrack.runner.command import run_command
+    from gittrack.runner.env import parse_params, parse_tags
 
     result = run_command(
         command,
@@ -144,7 +144,7 @@ def sweep(
       gittrack sweep -p lr=0.1,0.01 -p depth=1:100 --random 20 --seed 1 -- python train.py
       gittrack sweep --resume 20261126-1104
     """
-    from gittrack import sweep as sweeps
+    from gittrack.runner import sweep as sweeps
 
     progress = _Progress()
     if resume is not None:
@@ -210,9 +210,9 @@ def reproduce(obj: Context, run_ref: str, worktree: Path | None, grace: float, f
     Example:
       gittrack reproduce 20261126-1104 --worktree ../repro
     """
-    from gittrack.compare import mark_best
-    from gittrack.render import render
-    from gittrack.reproduce import reproduce as reproduce_run
+    from gittrack.review.compare import mark_best
+    from gittrack.review.render import render
+    from gittrack.runner.reproduce import reproduce as reproduce_run
 
     # The command's output goes to stderr, so stdout holds only the comparison (data).
     err = sys.stderr.buffer

@@ -105,8 +105,8 @@ def ls_command(
       gittrack ls --deleted
       gittrack ls --rev main~3
     """
-    from gittrack.ls import ls
-    from gittrack.render import render
+    from gittrack.review.ls import ls
+    from gittrack.review.render import render
 
     view = _view(deleted=deleted, all_runs=all_runs)
     if group_by is not None:
@@ -148,8 +148,8 @@ def show(obj: Context, run: str, fmt: str, rev: str | None) -> None:
       gittrack show 20261126-1104
       gittrack show 20261126-1104 --rev main
     """
-    from gittrack.show import format_text
-    from gittrack.show import show as show_run
+    from gittrack.review.show import format_text
+    from gittrack.review.show import show as show_run
 
     info = show_run(obj.store(), run, rev=rev, warn=warn)
     if fmt == "json":

@@ -21,7 +21,7 @@ def init(path: Path) -> None:
     Example:
       gittrack init
     """
-    from gittrack.init import init as init_repo
+    from gittrack.maintenance.init import init as init_repo
 
     done = init_repo(path)
     for line in done or ["already initialised; nothing to do"]:

@@ -26,7 +26,7 @@ def ui(obj: Context, host: str, port: int, rev: str | None, open_browser: bool) 
       gittrack ui --port 8080 --open
       gittrack ui --rev main
     """
-    from gittrack.config import load_config
+    from gittrack.store.config import load_config
     from gittrack.ui.app import App
     from gittrack.ui.server import is_loopback, make_server, serve
 
@@ -70,8 +70,8 @@ def report(
       gittrack report -e baseline -o report.html
       gittrack report -f "metrics.rmse < 0.5" -o good.html
     """
-    from gittrack.config import load_config
-    from gittrack.report import build_report
+    from gittrack.store.config import load_config
+    from gittrack.ui.report import build_report
 
     built = build_report(
         obj.store(),

@@ -290,9 +290,5 @@ def _discard(path: Path) -> None:
 
 
 def clear_memory() -> None:
-    """Forget the in-process memo (tests; a long-lived process that wants a cold read)."""
-    from gittrack.query import search
-
+    """Forget the in-process memo of index entries."""
     _memory.clear()
-    search._frames.clear()
-    search._rev_frames.clear()

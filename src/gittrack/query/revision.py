@@ -15,11 +15,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gittrack import git
-from gittrack.config import find_root
 from gittrack.errors import ConfigError, CorruptRunError
 from gittrack.query.frame import record_row
 from gittrack.store import layout
 from gittrack.store.atomic import TMP_PREFIX
+from gittrack.store.config import find_root
 from gittrack.store.metric_csv import MetricRow, parse_history
 from gittrack.store.reader import RunRecord, parse_record
 

@@ -79,6 +79,15 @@ _MAX_REV_FRAMES = 8
 _frames: dict[Path, tuple[object, dict[str, str], pd.DataFrame]] = {}
 
 
+def clear_memory() -> None:
+    """Forget every in-process memo of runs (tests; a long-lived process that wants a cold read)."""
+    from gittrack.query import index
+
+    index.clear_memory()
+    _frames.clear()
+    _rev_frames.clear()
+
+
 def search(
     store: Path,
     *,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gittrack import context
 from gittrack.errors import AmbiguousRunError, CorruptRunError, RunNotFoundError
-from gittrack.store import layout, yamlio
+from gittrack.store import context, layout, yamlio
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import MetricRow, metric_files, parse_history, summarize
 

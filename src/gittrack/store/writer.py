@@ -18,15 +18,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gittrack import names
 from gittrack.errors import (
-    ArtifactNotFoundError,
     CorruptRunError,
-    InvalidArtifactPathError,
     ParamConflictError,
     RunStateError,
 )
-from gittrack.store import layout, yamlio
+from gittrack.store import layout, names, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import (
@@ -207,44 +204,6 @@ class RunWriter:
             handle.write(HEADER.encode("ascii"))
         self._handles[key] = handle
         return handle
-
-    # -- artifacts ----------------------------------------------------------------------------
-
-    def artifact_dir(self, artifact_path: str | None) -> Path:
-        return self.run_dir / layout.ARTIFACTS_DIR / names.check_artifact_path(artifact_path)
-
-    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> Path:
-        """Copy one file into ``artifacts/<artifact_path>/``; returns the copy's path."""
-        source = Path(local_path)
-        target_dir = self.artifact_dir(artifact_path)
-        if not source.is_file():
-            kind = "is a directory (use log_artifacts)" if source.is_dir() else "does not exist"
-            raise ArtifactNotFoundError(f"artifact {str(source)!r} {kind}")
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / source.name
-        tmp = target_dir / f"{TMP_PREFIX}{source.name}"
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-        return target
-
-    def log_artifacts(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> Path:
-        """Copy a directory's contents (recursively) into ``artifacts/<artifact_path>/``."""
-        source = Path(local_dir)
-        target_dir = self.artifact_dir(artifact_path)
-        if not source.is_dir():
-            raise ArtifactNotFoundError(f"artifact directory {str(source)!r} does not exist")
-        shutil.copytree(source, target_dir, dirs_exist_ok=True)
-        return target_dir
-
-    def write_artifact(self, artifact_file: str, data: bytes) -> Path:
-        """Write ``data`` as the artifact ``artifact_file`` (a relative path with a file name)."""
-        relative = names.check_artifact_path(artifact_file)
-        if not relative:
-            raise InvalidArtifactPathError(f"artifact file {artifact_file!r} names no file")
-        target = self.run_dir / layout.ARTIFACTS_DIR / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, data)
-        return target
 
     # -- ending -----------------------------------------------------------------------------
 

@@ -4,5 +4,7 @@
 :mod:`~gittrack.ui.app` routes a request to a page of :mod:`~gittrack.ui.pages`,
 and every page reads runs through :func:`gittrack.query.search.search`.  Charts are
 drawn by plotly.js, served from the installed ``plotly`` package, so the UI works
-with no network at all.
+with no network at all.  :mod:`~gittrack.ui.report` writes the same pages as one HTML
+file.  It may import ``review``, ``maintenance``, ``tracking``, ``query``, ``store``,
+``git`` and ``errors``; only the CLI imports it.
 """

@@ -14,9 +14,9 @@ import mimetypes
 import posixpath
 from urllib.parse import quote
 
-from gittrack.ui.app import App, HTTPError, Response
 from gittrack.ui.html import esc, link, run_url, table
 from gittrack.ui.source import RunSource, artifact_kind
+from gittrack.ui.web import HTTPError, Response, Site
 
 PREVIEW_BYTES = 1 << 20  # text previews show the first MiB
 CSV_ROWS = 100
@@ -43,7 +43,7 @@ def download(source: RunSource, path: str, *, inline: bool = False) -> Response:
     return Response(content_type=kind, headers=headers, stream=handle, length=size)
 
 
-def preview(app: App, source: RunSource, path: str, warnings: list[str]) -> Response:
+def preview(app: Site, source: RunSource, path: str, warnings: list[str]) -> Response:
     opened = source.open_artifact(path)
     if opened is None:
         raise HTTPError(404, "no such artifact")

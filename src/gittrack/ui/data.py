@@ -1,7 +1,7 @@
 """What the pages show, computed from the runs frame of :func:`gittrack.query.search.search`.
 
 Experiment summaries, the best run per metric (direction-aware), and metric histories
-shaped for charts (the best metric per commit is :func:`gittrack.history.best_per_commit`).
+shaped for charts (the best metric per commit is :func:`gittrack.review.history.best_per_commit`).
 No filtering happens here: every set of runs comes from the query engine.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gittrack import directions
-from gittrack.config import Config
+from gittrack.query import directions
+from gittrack.store.config import Config
 from gittrack.store.metric_csv import MetricRow
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def direction(metric: str, config: Config | None) -> directions.Direction:
-    """``"min"`` or ``"max"``: which way ``metric`` gets better (see :mod:`gittrack.directions`)."""
+    """``"min"`` or ``"max"``: which way ``metric`` gets better (see :mod:`gittrack.query.directions`)."""
     return directions.direction(metric, config)
 
 

@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from gittrack.errors import GittrackError
-from gittrack.ui.app import SECURITY_HEADERS, App, HTTPError, Response, error_page
+from gittrack.ui.app import App
+from gittrack.ui.web import SECURITY_HEADERS, HTTPError, Response, error_page
 
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 

@@ -44,7 +44,7 @@ class RunSource:
         return self.record.run_id
 
     def info(self) -> dict[str, Any]:
-        """The run as :func:`gittrack.show.show` describes it."""
+        """The run as :func:`gittrack.review.show.show` describes it."""
         return describe(self.record, self.artifacts(), self.has_diff())
 
     def histories(self) -> dict[str, list[MetricRow]]:
@@ -61,7 +61,7 @@ class RunSource:
         return out
 
     def artifacts(self) -> list[dict[str, Any]]:
-        from gittrack.show import artifacts
+        from gittrack.review.show import artifacts
 
         return artifacts(self.run_dir)
 
@@ -131,7 +131,7 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
         run_dir = find_run_dir(store, ref, warn)
         return RunSource(read_run(run_dir), run_dir)
     from gittrack.query.revision import records_at, store_prefix
-    from gittrack.show import find_record
+    from gittrack.review.show import find_record
 
     root, prefix = store_prefix(store)
     sha = git.resolve_revision(root, rev)
@@ -142,7 +142,7 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
 
 
 def describe(record: RunRecord, artifacts: list[dict[str, Any]], has_diff: bool) -> dict[str, Any]:
-    """A RunRecord as the nested mapping of :func:`gittrack.show.show`."""
+    """A RunRecord as the nested mapping of :func:`gittrack.review.show.show`."""
     meta = record.meta.to_dict()
     for key in ("format_version", "metrics"):
         meta.pop(key, None)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gittrack.config import Config
+from gittrack.store.config import Config
 from gittrack.ui import data
-from gittrack.ui.app import App, HTTPError, Query, Response
 from gittrack.ui.html import esc, json_script, link, run_url, show, status_badge, when
 from gittrack.ui.pages.run import chart_controls, load
 from gittrack.ui.pages.runs import MAX_COMPARE
 from gittrack.ui.source import RunSource
+from gittrack.ui.web import HTTPError, Query, Response, Site
 
 
-def render(app: App, query: Query) -> Response:
+def render(app: Site, query: Query) -> Response:
     refs = list(dict.fromkeys(r for r in query.get("run", []) if r))
     if not 2 <= len(refs) <= MAX_COMPARE:
         raise HTTPError(400, f"choose between 2 and {MAX_COMPARE} runs to compare (got {len(refs)})")
@@ -108,7 +108,7 @@ def _params_table(sources: list[RunSource]) -> str:
     return _side_table("compare-params", sources, rows)
 
 
-def _metrics_table(sources: list[RunSource], app: App) -> str:
+def _metrics_table(sources: list[RunSource], app: Site) -> str:
     keys = sorted({k for s in sources for k in s.record.metrics})
     if not keys:
         return '<p class="muted">no metrics</p>'

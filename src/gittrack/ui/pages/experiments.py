@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from gittrack.ui import data
-from gittrack.ui.app import App, Query, Response
 from gittrack.ui.html import esc, href, link, run_url, table, when
+from gittrack.ui.web import Query, Response, Site
 
 _HEADERS = ["Experiment", "Runs", "Running", "Finished", "Failed / killed", "Last run", "Best runs"]
 
 
-def render(app: App, query: Query) -> Response:
+def render(app: Site, query: Query) -> Response:
     warnings: list[str] = []
     frame = app.search(warnings.append)
     summaries = data.experiments(frame, app.config)

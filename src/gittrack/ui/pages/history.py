@@ -9,18 +9,18 @@ from __future__ import annotations
 import datetime as dt
 
 from gittrack import git
-from gittrack.config import find_root
-from gittrack.directions import Direction
 from gittrack.errors import GittrackError
-from gittrack.history import LogEntry, best_per_commit
+from gittrack.query.directions import Direction
+from gittrack.review.history import LogEntry, best_per_commit
+from gittrack.store.config import find_root
 from gittrack.ui import data
-from gittrack.ui.app import App, Query, Response, one
 from gittrack.ui.html import esc, json_script, link, run_url, table
+from gittrack.ui.web import Query, Response, Site, one
 
 MAX_COMMITS = 2000
 
 
-def render(app: App, query: Query) -> Response:
+def render(app: Site, query: Query) -> Response:
     warnings: list[str] = []
     exp = one(query, "exp")
     branch = app.rev or "HEAD"

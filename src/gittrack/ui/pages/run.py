@@ -6,7 +6,6 @@ from typing import Any
 
 from gittrack.errors import AmbiguousRunError, CorruptRunError, RunNotFoundError
 from gittrack.ui import data
-from gittrack.ui.app import App, HTTPError, Query, Response, one
 from gittrack.ui.artifacts import download, preview
 from gittrack.ui.html import (
     esc,
@@ -22,11 +21,12 @@ from gittrack.ui.html import (
     when,
 )
 from gittrack.ui.source import RunSource, load_run
+from gittrack.ui.web import HTTPError, Query, Response, Site, one
 
 POLL_MS = 3000
 
 
-def load(app: App, ref: str, warnings: list[str]) -> RunSource:
+def load(app: Site, ref: str, warnings: list[str]) -> RunSource:
     """The run ``ref``, or a 404 naming why it cannot be shown."""
     try:
         return load_run(app.store, ref, rev=app.rev, warn=warnings.append)
@@ -34,7 +34,7 @@ def load(app: App, ref: str, warnings: list[str]) -> RunSource:
         raise HTTPError(404, str(exc)) from None
 
 
-def route(app: App, ref: str, rest: list[str], query: Query) -> Response:
+def route(app: Site, ref: str, rest: list[str], query: Query) -> Response:
     warnings: list[str] = []
     source = load(app, ref, warnings)
     if not rest:
@@ -50,18 +50,18 @@ def route(app: App, ref: str, rest: list[str], query: Query) -> Response:
     raise HTTPError(404, "no such page")
 
 
-def charts(app: App, source: RunSource) -> list[dict[str, Any]]:
+def charts(app: Site, source: RunSource) -> list[dict[str, Any]]:
     return data.chart_data(
         {source.run_id: source.histories()}, {source.run_id: source.record.meta.name}, app.config
     )
 
 
-def metrics_json(app: App, source: RunSource) -> Response:
+def metrics_json(app: Site, source: RunSource) -> Response:
     payload = {"status": source.record.status, "charts": charts(app, source)}
     return Response(body=json_text(payload).encode("utf-8"), content_type="application/json")
 
 
-def render(app: App, source: RunSource, warnings: list[str]) -> Response:
+def render(app: Site, source: RunSource, warnings: list[str]) -> Response:
     info = source.info()
     run_id = source.run_id
     chart_list = charts(app, source)
@@ -134,7 +134,7 @@ def _ms(value: object) -> int | None:
         return None
 
 
-def _metrics(metrics: dict[str, dict[str, Any]], app: App) -> str:
+def _metrics(metrics: dict[str, dict[str, Any]], app: Site) -> str:
     if not metrics:
         return '<p class="muted">no metrics</p>'
     rows = (
@@ -190,7 +190,7 @@ def _size(size: int) -> str:
     return f"{size:.1f} GiB"
 
 
-def diff_page(app: App, source: RunSource, warnings: list[str]) -> Response:
+def diff_page(app: Site, source: RunSource, warnings: list[str]) -> Response:
     text = source.diff_text()
     if text is None:
         raise HTTPError(404, "this run has no git.diff")

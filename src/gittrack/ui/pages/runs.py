@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import FilterError
-from gittrack.ls import short_ids
 from gittrack.query.filter_parse import quote_column
-from gittrack.ui.app import App, HTTPError, Query, Response, one
+from gittrack.review.ls import short_ids
 from gittrack.ui.html import esc, href, link, run_url, show, status_badge, when
+from gittrack.ui.web import HTTPError, Query, Response, Site, one
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,7 +59,7 @@ def order_key(column: str, direction: str) -> str:
     return f"{quote_column(column)} {'ASC' if direction == 'asc' else 'DESC'}"
 
 
-def render(app: App, query: Query) -> Response:
+def render(app: Site, query: Query) -> Response:
     view = View.from_query(query)
     warnings: list[str] = []
     results = results_html(app, view, warnings)
@@ -70,7 +70,7 @@ def render(app: App, query: Query) -> Response:
     return app.page(title, body, warnings)
 
 
-def results_html(app: App, view: View, warnings: list[str]) -> str:
+def results_html(app: Site, view: View, warnings: list[str]) -> str:
     """Count, inline filter error, table and pager: the part that changes as you type."""
     sortable = (
         view.sort
@@ -166,7 +166,7 @@ def _row(record: dict[str, Any], short_id: str, columns: list[str]) -> str:
 
 
 def _duration(seconds: object) -> str:
-    from gittrack.ls import _duration as fmt
+    from gittrack.review.ls import _duration as fmt
 
     return fmt(seconds)
 

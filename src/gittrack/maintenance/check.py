@@ -1,0 +1,220 @@
+"""``gittrack check``: validate every file of a store and report each problem with file and line.
+
+A problem is a :class:`CheckItem` (``path:line: message``), never an exception: a
+damaged store is what this module exists to look at.  Paths are relative to the
+store's parent (``.runs/<run_id>/meta.yaml``); line 0 means the file as a whole.
+
+With ``fix=True`` the problems that can be repaired without guessing are repaired:
+a torn last line (a write cut short by a kill) is dropped, an empty metric file (a
+kill between creating it and writing its header) and orphan ``.tmp-*`` files (a kill
+inside an atomic write) are removed, and a RUNNING run whose process is gone from
+this host is ended as KILLED (``end_time`` now, metric summaries from its CSVs,
+params/tags compacted).  A run whose owner is alive is never modified, and its
+in-flight temporary files and last lines are not reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gittrack.errors import CorruptRunError, GittrackError
+from gittrack.maintenance.check_files import (
+    Finding,
+    check_csv,
+    check_mapping,
+    check_meta,
+    conflict_markers,
+    key_lines,
+    remove,
+)
+from gittrack.store import context, layout
+from gittrack.store.atomic import TMP_PREFIX
+from gittrack.store.layout import Meta, iso_utc
+from gittrack.store.metric_csv import metric_files
+from gittrack.store.reader import STALE_SECONDS, effective_status, parse_meta, pid_alive, run_dirs
+
+# What a killed writer can leave behind; every other kind is damage from elsewhere.
+KILL_DEBRIS = frozenset({"torn-line", "empty-file", "orphan-temp", "dead-run"})
+_FREE_TEXT = (layout.GIT_DIFF, layout.ENVIRONMENT, layout.OUTPUT_LOG)
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One problem: where it is, what it is, and whether ``--fix`` repaired it."""
+
+    path: str  # relative to the store's parent, "/"-separated
+    line: int  # 1-based; 0 when the problem is the file as a whole
+    message: str
+    fixed: bool = False
+    kind: str = field(default="", compare=False)  # "yaml", "conflict", "torn-line", "dead-run", ...
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "message": self.message, "fixed": self.fixed}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything :func:`check` found (and fixed) in one store."""
+
+    store: Path
+    runs: int
+    items: tuple[CheckItem, ...]
+
+    @property
+    def remaining(self) -> tuple[CheckItem, ...]:
+        return tuple(i for i in self.items if not i.fixed)
+
+    @property
+    def fixed(self) -> tuple[CheckItem, ...]:
+        return tuple(i for i in self.items if i.fixed)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem remains (after fixes)."""
+        return not self.remaining
+
+    def summary(self) -> str:
+        head = f"checked {_plural(self.runs, 'run')}: "
+        if not self.items:
+            return head + "no problems"
+        fixed = f", {len(self.fixed)} fixed" if self.fixed else ""
+        return f"{head}{_plural(len(self.remaining), 'problem')}{fixed}"
+
+    def lines(self) -> list[str]:
+        """The human report: one ``path:line: message`` per item, then the summary."""
+        return [*(str(i) for i in self.items), self.summary()]
+
+
+def check(store: Path, *, fix: bool = False) -> CheckReport:
+    """Validate every run directory of ``store``; repair what is safe when ``fix``."""
+    dirs = run_dirs(store)
+    items: list[CheckItem] = []
+    for run_dir in dirs:
+        items.extend(check_run(run_dir, base=store.parent, fix=fix))
+    items.extend(_apply(f, store.parent, fix) for f in _staging_leftovers(store))
+    return CheckReport(store, len(dirs), tuple(items))
+
+
+def _staging_leftovers(store: Path) -> Iterator[Finding]:
+    """``<store>/.tmp-<run_id>.<pid>``: a run being created, left behind if its process died."""
+    if not store.is_dir():
+        return
+    for path in sorted(store.glob(f"{TMP_PREFIX}*")):
+        pid = path.name.rsplit(".", 1)[-1]
+        if pid.isdigit() and pid_alive(int(pid)):
+            continue  # a run starting right now
+        message = "orphan temporary directory of a process killed while starting a run"
+        repair = partial(remove, path) if pid.isdigit() else None  # not ours without a pid
+        yield Finding(path, 0, message, "orphan-temp", repair=repair)
+
+
+def check_run(run_dir: Path, *, base: Path, fix: bool = False) -> list[CheckItem]:
+    """The problems of one run directory, sorted by file and line, fixed when ``fix``."""
+    meta = _readable_meta(run_dir / layout.META)
+    live = meta is not None and effective_status(meta, run_dir / layout.META) == "RUNNING"
+    findings = list(_file_findings(run_dir, meta, live))
+    if meta is not None and not live and meta.status == "RUNNING":
+        findings.append(_dead_owner(run_dir, meta))
+    items = [_apply(f, base, fix and not live) for f in findings]
+    return sorted(items, key=lambda i: (i.path, i.line))
+
+
+def _file_findings(run_dir: Path, meta: Meta | None, live: bool) -> Iterator[Finding]:
+    meta_path = run_dir / layout.META
+    if meta_path.is_file():
+        yield from check_meta(meta_path, meta_path.read_bytes(), readable=meta is not None)
+    else:
+        yield Finding(meta_path, 0, "missing: every run directory needs a meta.yaml", "missing-file")
+    appending = meta is not None and meta.status == "RUNNING"
+    for name in (layout.PARAMS, layout.TAGS):
+        path = run_dir / name
+        if path.is_file():
+            yield from _unless_live(check_mapping(path, path.read_bytes(), appending=appending), live)
+    for path in metric_files(run_dir).values():
+        if path.is_file():
+            yield from _unless_live(check_csv(path, path.read_bytes()), live)
+    for name in _FREE_TEXT:
+        path = run_dir / name
+        if path.is_file():
+            yield from conflict_markers(path, path.read_bytes().decode("utf-8", "replace"), strict=False)
+    if not live:  # a live writer's temporary file is an atomic write in progress
+        yield from _orphans(run_dir)
+
+
+def _unless_live(findings: Iterable[Finding], live: bool) -> Iterator[Finding]:
+    """A live writer may be mid-append: its last line and brand-new files are not damage."""
+    return (f for f in findings if not (live and f.kind in ("torn-line", "empty-file")))
+
+
+# -- leftovers of interrupted writes ------------------------------------------------------------
+
+
+def _orphans(run_dir: Path) -> Iterator[Finding]:
+    for path in sorted(run_dir.rglob(f"{TMP_PREFIX}*")):
+        message = "orphan temporary file of an interrupted write"
+        yield Finding(path, 0, message, "orphan-temp", repair=partial(remove, path))
+
+
+# -- runs whose owner is gone -------------------------------------------------------------------
+
+
+def _readable_meta(path: Path) -> Meta | None:
+    try:
+        return parse_meta(path.read_bytes(), str(path))
+    except (CorruptRunError, OSError):
+        return None
+
+
+def _dead_owner(run_dir: Path, meta: Meta) -> Finding:
+    """A run left RUNNING by a process that is gone; readers already show it as KILLED."""
+    meta_path = run_dir / layout.META
+    line = key_lines(meta_path.read_bytes()).get("status", 0)
+    if meta.host == context.host():
+        message = f"status RUNNING, but its process {meta.pid} is gone (readers show KILLED)"
+        return Finding(meta_path, line, message, "dead-run", repair=partial(_end_killed, run_dir))
+    message = (
+        f"status RUNNING, but its owner on host {meta.host} has not touched it for "
+        f"{STALE_SECONDS // 60} minutes (readers show KILLED); end the run there"
+    )
+    return Finding(meta_path, line, message, "dead-run")
+
+
+def _end_killed(run_dir: Path) -> str:
+    from gittrack.store.writer import RunWriter
+
+    meta = RunWriter.attach(run_dir).finish("KILLED")
+    end = iso_utc(meta.end_time) if meta.end_time is not None else "now"
+    summaries = "1 metric summary" if len(meta.metrics) == 1 else f"{len(meta.metrics)} metric summaries"
+    return f"marked KILLED, end_time {end}, {summaries} written"
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def _apply(finding: Finding, base: Path, fix: bool) -> CheckItem:
+    item = CheckItem(_relative(finding.path, base), finding.line, finding.message, False, finding.kind)
+    if not fix or finding.repair is None:
+        return item
+    try:
+        done = finding.repair()
+    except (GittrackError, OSError, UnicodeDecodeError) as exc:
+        return replace(item, message=f"{item.message} (not fixed: {exc})")
+    return replace(item, message=f"{item.message}: fixed, {done}", fixed=True)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")

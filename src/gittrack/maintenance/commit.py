@@ -1,0 +1,161 @@
+"""``gittrack commit``: commit finished runs (and, if asked, the code) with a summary message.
+
+This is the one place gittrack commits, and only because the user ran it.  It stages
+exactly the uncommitted files of the chosen run directories (plus, with ``with_code``, the
+tracked changes outside the store, as ``git add -u`` would) and commits only those paths:
+anything else the user had staged stays staged and out of the commit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gittrack import git
+from gittrack.errors import GittrackError, GittrackWarning, RunStateError
+from gittrack.query.directions import direction, is_better
+from gittrack.review.history import pick_metric
+from gittrack.store import layout
+from gittrack.store.config import Config
+from gittrack.store.reader import RunRecord, find_run_dir, read_run, scan
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit: str
+    message: str
+    runs: tuple[str, ...]  # run ids
+    paths: tuple[str, ...]  # committed paths, relative to the work-tree root
+
+
+def commit(
+    store: Path,
+    refs: Sequence[str] = (),
+    *,
+    config: Config,
+    message: str | None = None,
+    all_finished: bool = False,
+    with_code: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> CommitResult:
+    """Commit the runs ``refs`` (ids, prefixes or names), or with ``all_finished`` every run
+    that has ended (FINISHED, FAILED or KILLED) and has uncommitted files.
+
+    A RUNNING run among ``refs`` is refused before anything is staged.  ``message``
+    replaces the generated one (see :func:`commit_message`).
+    """
+    from gittrack.query.revision import store_prefix
+
+    say = warn or _warn
+    root, prefix = store_prefix(store)
+    records = _chosen(store, refs, all_finished=all_finished, warn=say)
+    pending = _pending_by_run(root, prefix)
+    chosen = [r for r in records if r.run_id in pending]
+    for record in records:
+        if refs and record.run_id not in pending:
+            say(f"run {record.run_id} ({record.meta.name}) has nothing to commit")
+    if not chosen:
+        raise GittrackError("nothing to commit: the runs are committed already (see `git status`)")
+    paths = [path for r in chosen for path in pending[r.run_id]]
+    for line in big_artifacts(root, prefix, paths, limit_mb=float(config.get("artifacts", "max_commit_mb"))):
+        say(line)
+    if with_code:
+        paths += git.changed_tracked_files(root, exclude=[prefix])
+    text = message or commit_message(chosen, config)
+    git.stage(root, paths)
+    sha = git.commit_paths(root, text, paths)
+    return CommitResult(sha, text, tuple(r.run_id for r in chosen), tuple(paths))
+
+
+def _chosen(
+    store: Path, refs: Sequence[str], *, all_finished: bool, warn: Callable[[str], None]
+) -> list[RunRecord]:
+    if refs:
+        records = list({d: read_run(d) for d in (find_run_dir(store, ref, warn) for ref in refs)}.values())
+        for record in records:
+            if record.status == "RUNNING":
+                raise RunStateError(
+                    f"run {record.run_id} ({record.meta.name}) is still RUNNING; commit it once it has ended"
+                )
+        return records
+    if not all_finished:
+        raise GittrackError("name the runs to commit, or use --all-finished")
+    return [r for r in scan(store, warn) if r.status != "RUNNING"]
+
+
+def _pending_by_run(root: Path, prefix: str) -> dict[str, list[str]]:
+    """Uncommitted files (untracked, changed, deleted) under the store, by run id."""
+    pending: dict[str, list[str]] = {}
+    depth = len(PurePosixPath(prefix).parts)
+    for path in git.uncommitted_paths(root, prefix):
+        parts = PurePosixPath(path).parts
+        if len(parts) > depth + 1 and not parts[depth].startswith("."):
+            pending.setdefault(parts[depth], []).append(path)
+    return pending
+
+
+def commit_message(records: Sequence[RunRecord], config: Config) -> str:
+    """One line per experiment, ``gittrack: 3 runs in linear-fit (best rmse 0.107: lr0.3)``;
+    with several experiments a subject line comes first, then a blank line, then those lines."""
+    by_experiment: dict[str, list[RunRecord]] = {}
+    for record in records:
+        by_experiment.setdefault(record.meta.experiment, []).append(record)
+    lines = [_experiment_line(name, runs, config) for name, runs in sorted(by_experiment.items())]
+    if len(lines) == 1:
+        return lines[0]
+    return f"gittrack: {len(records)} runs in {len(lines)} experiments\n\n" + "\n".join(lines)
+
+
+def _experiment_line(experiment: str, runs: list[RunRecord], config: Config) -> str:
+    from gittrack.review.render import cell
+
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    counts: dict[str, int] = {}
+    for run in runs:
+        for name, summary in run.metrics.items():
+            counts[name] = counts.get(name, 0) + (summary.last == summary.last)  # NaN counts 0
+    metric = pick_metric(counts, config)
+    if metric is None:
+        return f"gittrack: {count} in {experiment}"
+    way = direction(metric, config)
+    best: tuple[float, RunRecord] | None = None
+    for run in runs:
+        found = run.metrics.get(metric)
+        if found is not None and (best is None or is_better(found.last, best[0], way)):
+            best = (found.last, run)
+    assert best is not None  # pick_metric only returns a metric some run has
+    return f"gittrack: {count} in {experiment} (best {metric} {cell(best[0])}: {best[1].meta.name})"
+
+
+def big_artifacts(root: Path, prefix: str, paths: Sequence[str], *, limit_mb: float) -> list[str]:
+    """A warning, with the ``git lfs track`` line to use, per artifact over ``limit_mb`` MiB
+    that no ``.gitattributes`` rule already sends to Git LFS."""
+    big = []
+    for path in paths:
+        parts = PurePosixPath(path).parts[len(PurePosixPath(prefix).parts) :]
+        full = root / path
+        is_artifact = len(parts) > 2 and parts[1] == layout.ARTIFACTS_DIR and full.is_file()
+        if is_artifact and full.stat().st_size > limit_mb * MIB:
+            big.append((path, full.stat().st_size))
+    tracked = git.lfs_tracked(root, [p for p, _ in big])
+    return [
+        f"{path} is {size / MIB:.1f} MB, over artifacts.max_commit_mb ({limit_mb:g} MB); "
+        f'to keep such files in Git LFS: git lfs track "{lfs_pattern(prefix, path)}"'
+        for path, size in big
+        if path not in tracked
+    ]
+
+
+def lfs_pattern(prefix: str, path: str) -> str:
+    """``.runs/**/*.pt`` for ``.runs/<id>/artifacts/model.pt``: that file type in every run;
+    a file without an extension gets its own path."""
+    suffix = PurePosixPath(path).suffix
+    return f"{prefix}/**/*{suffix}" if suffix else path
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, GittrackWarning, stacklevel=3)

@@ -1,0 +1,347 @@
+"""``gittrack diff``: what one side of history changed in the runs, per experiment.
+
+The two sides are git revisions, or the working tree for the head.  Runs are read straight
+from git's object database (:func:`gittrack.query.search.load_frame`), never checked out.
+Per experiment the report lists the runs added and removed (by run id), and for every
+metric the best run of each side by its last value (direction as in ``compare``, see
+:mod:`gittrack.query.directions`), the change, the verdict, and the params that differ between
+the two best runs.  :mod:`gittrack.review.diff_render` makes a terminal table, a pull-request
+comment or a JSON document of it (re-exported here), and :func:`worse_than` a CI gate.
+
+The base's best is the best of all its runs; the head's best is the best of the runs the
+head *adds*.  Runs accumulate: a branch keeps every run of its base, so the best of all the
+head's runs could never be worse than the base's, and a gate on it could never fail.  What
+a pull request is judged on is whether its new runs beat the best the base already had.
+A metric that no added run has is ``unchanged``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from gittrack import git
+from gittrack.errors import GittrackError
+from gittrack.query.directions import Direction, direction, is_better
+from gittrack.store.config import Config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Verdict = Literal["better", "worse", "same", "new", "unchanged"]
+WORKING_TREE = "working tree"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the diff: what the user named, and the commit (None: the working tree)."""
+
+    label: str
+    commit: str | None
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    """A param whose value differs between the base's and the head's best run (None: unset)."""
+
+    name: str
+    base: Any
+    head: Any
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """The best run of one metric: of all base runs, and of the runs the head adds (None
+    when no such run has the metric)."""
+
+    metric: str
+    direction: Direction
+    base_run: RunRef | None
+    base_value: float | None
+    head_run: RunRef | None
+    head_value: float | None
+    change: float | None  # head - base
+    relative: float | None  # change / |base|; None when base is 0
+    verdict: Verdict
+    params: tuple[ParamChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExperimentDiff:
+    experiment: str
+    added: tuple[RunRef, ...]
+    removed: tuple[RunRef, ...]
+    metrics: tuple[MetricChange, ...]
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    base: Side
+    head: Side
+    experiments: tuple[ExperimentDiff, ...]
+
+
+# -- building the report --------------------------------------------------------------------
+
+
+def diff(
+    store: Path,
+    *,
+    base: str | None,
+    head: str | None,
+    config: Config,
+    experiments: Sequence[str] = (),
+    metrics: Sequence[str] = (),
+    all_experiments: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> DiffReport:
+    """Compare the runs of ``base`` with those of ``head`` (None: the working tree).
+
+    ``base`` None is ``diff.base`` of the config, else the merge-base of the head (or HEAD)
+    with the default branch.  Only experiments where something changed are reported unless
+    ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.
+    """
+    from gittrack.query.revision import store_prefix
+    from gittrack.query.search import search
+
+    root, _prefix = store_prefix(store)
+    base_side = _base_side(root, base, head, config)
+    head_side = Side(head, git.resolve_revision(root, head)) if head else Side(WORKING_TREE, None)
+    sides = [
+        search(store, experiments=list(experiments) or None, rev=s.commit, warn=warn)
+        for s in (base_side, head_side)
+    ]
+    names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
+    found = []
+    for name in names:
+        parts = [frame[frame["experiment_id"] == name] for frame in sides]
+        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
+        if all_experiments or exp.added or exp.removed:
+            found.append(exp)
+    return DiffReport(base_side, head_side, tuple(found))
+
+
+def _base_side(root: Path, base: str | None, head: str | None, config: Config) -> Side:
+    if base:
+        return Side(base, git.resolve_revision(root, base))
+    configured = config.get("diff", "base")
+    if configured:
+        return Side(str(configured), git.resolve_revision(root, str(configured)))
+    branch = git.default_branch(root)
+    if branch is None:
+        raise GittrackError(
+            "no main or master branch to diff against: give BASE (gittrack diff origin/main) "
+            "or set diff.base in .gittrack.yml"
+        )
+    tip = head or "HEAD"
+    sha = git.merge_base(root, tip, branch)
+    if sha is None:
+        raise GittrackError(f"{tip} and {branch} share no history: give BASE explicitly")
+    return Side(f"merge-base of {tip} and {branch}", sha)
+
+
+def experiment_diff(
+    name: str, base: pd.DataFrame, head: pd.DataFrame, *, config: Config, metrics: Sequence[str] = ()
+) -> ExperimentDiff:
+    """The diff of one experiment's runs (frames of that experiment's runs on each side):
+    the best of all base runs against the best of the runs the head adds."""
+    added = head[~head["run_id"].isin(set(base["run_id"]))]
+    return ExperimentDiff(
+        experiment=name,
+        added=_refs(added),
+        removed=_refs(base[~base["run_id"].isin(set(head["run_id"]))]),
+        metrics=tuple(
+            _metric_change(metric, base, added, direction(metric, config))
+            for metric in _metric_names(base, added, config, metrics)
+        ),
+    )
+
+
+def _refs(frame: pd.DataFrame) -> tuple[RunRef, ...]:
+    return tuple(RunRef(str(i), str(n)) for i, n in zip(frame["run_id"], frame["run_name"], strict=True))
+
+
+def _metric_names(base: pd.DataFrame, head: pd.DataFrame, config: Config, wanted: Sequence[str]) -> list[str]:
+    """Metrics some run of either side has: configured ones first, then by name."""
+    present = {
+        c[len("metrics.") :]
+        for frame in (base, head)
+        for c in frame.columns
+        if c.startswith("metrics.") and frame[c].notna().any()
+    }
+    if wanted:
+        present &= set(wanted)
+    configured = [str(m) for m in (config.get("metrics") or {}) if m in present]
+    return configured + sorted(present - set(configured))
+
+
+def _best(frame: pd.DataFrame, metric: str, way: Direction) -> pd.Series[Any] | None:
+    """The row of the run with the best last value of ``metric``; ties go to the older run."""
+    column = f"metrics.{metric}"
+    values = frame[column].dropna() if column in frame.columns else None
+    if values is None or values.empty:
+        return None
+    return frame.loc[values.idxmin() if way == "min" else values.idxmax()]
+
+
+def _metric_change(metric: str, base: pd.DataFrame, head: pd.DataFrame, way: Direction) -> MetricChange:
+    old, new = _best(base, metric, way), _best(head, metric, way)
+    column = f"metrics.{metric}"
+    return metric_change(
+        metric,
+        way,
+        base=None if old is None else (_ref(old), float(old[column])),
+        head=None if new is None else (_ref(new), float(new[column])),
+        params=() if old is None or new is None else _param_changes(old, new),
+    )
+
+
+def _ref(row: pd.Series[Any]) -> RunRef:
+    return RunRef(str(row["run_id"]), str(row["run_name"]))
+
+
+def _param_changes(base: pd.Series[Any], head: pd.Series[Any]) -> tuple[ParamChange, ...]:
+    keys = sorted({k for row in (base, head) for k in row.index if k.startswith("params.")})
+    changes = []
+    for key in keys:
+        old, new = _present(base.get(key)), _present(head.get(key))
+        if old != new or type(old) is not type(new):
+            changes.append(ParamChange(key[len("params.") :], old, new))
+    return tuple(changes)
+
+
+def _present(value: Any) -> Any:
+    """None for a param a run does not have (absent column, None or NaN from the frame)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def metric_change(
+    metric: str,
+    way: Direction,
+    *,
+    base: tuple[RunRef, float] | None,
+    head: tuple[RunRef, float] | None,
+    params: tuple[ParamChange, ...] = (),
+) -> MetricChange:
+    """A :class:`MetricChange` with change, relative change and verdict worked out."""
+    change = relative = None
+    verdict: Verdict = "new" if base is None else "unchanged"
+    if base is not None and head is not None:
+        change = head[1] - base[1]
+        relative = change / abs(base[1]) if base[1] != 0 and math.isfinite(base[1]) else None
+        verdict = "same"
+        if is_better(head[1], base[1], way):
+            verdict = "better"
+        elif is_better(base[1], head[1], way):
+            verdict = "worse"
+    return MetricChange(
+        metric=metric,
+        direction=way,
+        base_run=base[0] if base else None,
+        base_value=base[1] if base else None,
+        head_run=head[0] if head else None,
+        head_value=head[1] if head else None,
+        change=change,
+        relative=relative,
+        verdict=verdict,
+        params=params,
+    )
+
+
+# -- the CI gate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse is still fine: absolute, or ``relative`` in percent of the base value."""
+
+    amount: float = 0.0
+    relative: bool = False
+
+    def allowed(self, base: float) -> float:
+        return abs(base) * self.amount / 100 if self.relative else self.amount
+
+
+def parse_gate(text: str) -> tuple[str, Tolerance]:
+    """``rmse``, ``rmse:0.01`` or ``rmse:5%`` as (metric, tolerance); metric names hold no ``:``."""
+    metric, colon, amount = text.partition(":")
+    if not metric.strip():
+        raise GittrackError(f"--fail-if-worse {text!r}: give a metric, e.g. rmse or rmse:5%")
+    if not colon:
+        return metric, Tolerance()
+    relative = amount.strip().endswith("%")
+    try:
+        value = float(amount.strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise GittrackError(
+            f"--fail-if-worse {text!r}: tolerance {amount!r} is not a number >= 0 or a percentage like 5%"
+        )
+    return metric, Tolerance(value, relative)
+
+
+def worse_than(report: DiffReport, metric: str, tolerance: Tolerance | float = 0.0) -> bool:
+    """Whether the head's best ``metric`` is worse than the base's by more than ``tolerance``
+    in any experiment of the report (a float is an absolute tolerance)."""
+    return bool(worse_changes(report, metric, tolerance))
+
+
+def worse_changes(
+    report: DiffReport,
+    metric: str,
+    tolerance: Tolerance | float = 0.0,
+    *,
+    note: Callable[[str], None] | None = None,
+) -> list[str]:
+    """A line per experiment whose head is worse by more than ``tolerance``; ``note`` hears
+    when no run the head adds has ``metric`` where the base has it: nothing to check."""
+    if not isinstance(tolerance, Tolerance):
+        tolerance = Tolerance(float(tolerance))
+    both = [
+        (exp.experiment, m)
+        for exp in report.experiments
+        for m in exp.metrics
+        if m.metric == metric and m.base_value is not None and m.head_value is not None
+    ]
+    if not both and note is not None:
+        note(f"--fail-if-worse {metric}: no added run has {metric} where the base has it; nothing to check")
+    failures = []
+    for experiment, m in both:
+        assert m.base_value is not None and m.head_value is not None
+        loss = m.head_value - m.base_value if m.direction == "min" else m.base_value - m.head_value
+        allowed = tolerance.allowed(m.base_value)
+        # isclose: a drop of exactly the tolerance passes despite float noise (0.9 - 0.91).
+        if loss > allowed and not math.isclose(loss, allowed, rel_tol=1e-9, abs_tol=1e-12):
+            limit = f"{tolerance.amount:g}%" if tolerance.relative else f"{tolerance.amount:g}"
+            failures.append(
+                f"{metric} is worse in {experiment}: best {number(m.base_value)} -> {number(m.head_value)} "
+                f"({change_text(m)}), more than the tolerance {limit}"
+            )
+    return failures
+
+
+def number(value: float | None) -> str:
+    from gittrack.review.render import cell
+
+    return "" if value is None else cell(value)
+
+
+def change_text(change: MetricChange) -> str:
+    if change.change is None:
+        return ""
+    if change.change == 0:
+        return "0"
+    text = f"{change.change:+.4g}"
+    return text + (f" ({change.relative:+.1%})" if change.relative is not None else "")

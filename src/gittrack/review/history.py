@@ -1,0 +1,163 @@
+"""``gittrack log``: the best value of a metric at each commit of the current branch.
+
+Commits come from the first-parent history of HEAD (:func:`gittrack.git.first_parent_history`);
+runs from the working-tree store, which holds the runs of every branch that was merged or
+pulled, matched on the commit each run recorded (``git.commit``), dirty or not.  The
+running best is the best value seen so far walking from the oldest shown commit forward.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gittrack import git
+from gittrack.errors import GittrackError
+from gittrack.query.directions import Direction, direction, is_better
+from gittrack.review.diff import RunRef
+from gittrack.store.config import Config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit: its runs and the best of them by the metric (None: no run has it)."""
+
+    commit: str
+    time: int  # commit time, epoch seconds
+    subject: str
+    runs: int
+    best_value: float | None
+    best_run: RunRef | None
+    running_best: float | None = None  # the best of this and every older commit shown
+
+
+@dataclass(frozen=True)
+class LogReport:
+    metric: str
+    direction: Direction
+    entries: tuple[LogEntry, ...]  # newest first, as git log
+
+
+def log(
+    store: Path,
+    *,
+    config: Config,
+    metric: str | None = None,
+    experiments: Sequence[str] = (),
+    max_count: int | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> LogReport:
+    """The best ``metric`` (default: see :func:`default_metric`) at each of the last
+    ``max_count`` commits of HEAD's first-parent history."""
+    from gittrack.query.revision import store_prefix
+    from gittrack.query.search import search
+
+    root, _prefix = store_prefix(store)
+    frame = search(store, experiments=experiments, warn=warn)
+    metric = metric or default_metric(frame, config)
+    way = direction(metric, config)
+    commits = git.first_parent_history(root, "HEAD", max_count=max_count)
+    return LogReport(metric, way, _with_running_best(best_per_commit(frame, commits, metric, way), way))
+
+
+def best_per_commit(
+    frame: pd.DataFrame, commits: Sequence[tuple[str, int, str]], metric: str | None, way: Direction
+) -> list[LogEntry]:
+    """Each of ``commits`` (SHA, time, subject; newest first) with the number of runs of
+    ``frame`` made on it and the best of them by ``metric`` (none without a metric).
+    ``running_best`` is left unset."""
+    column = f"metrics.{metric}"
+    values = frame[column] if metric and column in frame.columns else [math.nan] * len(frame)
+    by_commit: dict[str, list[tuple[RunRef, float]]] = {}
+    for run_id, name, commit, value in zip(
+        frame["run_id"], frame["run_name"], frame["git.commit"], values, strict=True
+    ):
+        by_commit.setdefault(str(commit), []).append((RunRef(str(run_id), str(name)), float(value)))
+    entries = []
+    for sha, time, subject in commits:
+        runs = by_commit.get(sha, [])
+        ref, value = _best(runs, way) or (None, None)
+        entries.append(LogEntry(sha, time, subject, len(runs), value, ref))
+    return entries
+
+
+def _with_running_best(entries: list[LogEntry], way: Direction) -> tuple[LogEntry, ...]:
+    """``entries`` (newest first) with ``running_best``: the best of each and all older ones."""
+    running: float | None = None
+    out = []
+    for entry in reversed(entries):
+        if entry.best_value is not None and (running is None or is_better(entry.best_value, running, way)):
+            running = entry.best_value
+        out.append(replace(entry, running_best=running))
+    return tuple(reversed(out))
+
+
+def default_metric(frame: pd.DataFrame, config: Config) -> str:
+    """The metric to follow when none is named: see :func:`pick_metric`."""
+    counts = {
+        c[len("metrics.") :]: int(frame[c].notna().sum()) for c in frame.columns if c.startswith("metrics.")
+    }
+    found = pick_metric(counts, config)
+    if found is None:
+        raise GittrackError("no run has a metric to follow; log one, or name it with -m METRIC")
+    return found
+
+
+def pick_metric(counts: dict[str, int], config: Config) -> str | None:
+    """The first metric listed in ``metrics:`` of the config that some run has, else the
+    one the most runs have, preferring names that say which way is better (``rmse``,
+    ``val_loss``, ``accuracy``...) over ones that don't, then by name; ``counts`` maps
+    metric name to number of runs."""
+    from gittrack.query.directions import guess
+
+    present = {k: n for k, n in counts.items() if n}
+    for name in config.get("metrics") or {}:
+        if str(name) in present:
+            return str(name)
+    return min(present, key=lambda k: (-present[k], guess(k) is None, k)) if present else None
+
+
+def _best(runs: list[tuple[RunRef, float]], way: Direction) -> tuple[RunRef, float] | None:
+    best: tuple[RunRef, float] | None = None
+    for ref, value in sorted(runs, key=lambda r: r[0].run_id):  # ties go to the older run
+        if not math.isnan(value) and (best is None or is_better(value, best[1], way)):
+            best = (ref, value)
+    return best
+
+
+def log_frame(report: LogReport, *, exact: bool = False) -> pd.DataFrame:
+    """The report as a table; for people (not ``exact``) short SHAs, minutes, and a ``trend``
+    column: one block per commit for its running best, read from the bottom up."""
+    import pandas as pd
+
+    from gittrack.review.metrics_view import sparkline
+
+    entries = report.entries
+    table = {
+        "commit": [e.commit if exact else e.commit[:8] for e in entries],
+        "date": [_date(e.time, exact) for e in entries],
+        "subject": [e.subject for e in entries],
+        "runs": [e.runs for e in entries],
+        f"best {report.metric}": [e.best_value for e in entries],
+        "best run": [
+            (e.best_run.run_id if exact else e.best_run.name) if e.best_run else None for e in entries
+        ],
+        "running best": [e.running_best for e in entries],
+    }
+    frame = pd.DataFrame(table)
+    if not exact:
+        oldest_first = [math.nan if e.running_best is None else e.running_best for e in reversed(entries)]
+        frame["trend"] = list(reversed(sparkline(oldest_first, width=max(len(entries), 1))))
+    return frame
+
+
+def _date(epoch_s: int, exact: bool) -> str:
+    moment = dt.datetime.fromtimestamp(epoch_s, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if exact else "%Y-%m-%d %H:%M")

@@ -1,0 +1,204 @@
+"""``gittrack show``: everything stored about one run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from gittrack.store import layout
+from gittrack.store.config import find_root
+from gittrack.store.reader import RunRecord, find_run_dir, only_match, read_run
+
+
+def show(
+    store: Path, ref: str, *, rev: str | None = None, warn: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """One run as a nested mapping: meta, git, params, tags, metric summaries, artifacts.
+
+    With ``rev`` the run is read as committed at that git revision, from git's objects.
+    """
+    if rev is not None:
+        return _show_at(store, ref, rev, warn)
+    run_dir = find_run_dir(store, ref, warn)
+    record = read_run(run_dir)
+    diff = run_dir / layout.GIT_DIFF
+    root = find_root(run_dir)
+    return describe(
+        record,
+        path=str(run_dir),
+        diff_file=str(diff) if diff.exists() else None,
+        artifacts=artifacts(run_dir),
+        repo_name=root.name if root else None,
+    )
+
+
+def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None) -> dict[str, Any]:
+    from gittrack import git
+    from gittrack.query.revision import store_prefix
+
+    root, prefix = store_prefix(store)
+    sha = git.resolve_revision(root, rev)
+    record = read_record(store, ref, rev=rev, warn=warn)
+    run_path = f"{prefix}/{record.run_id}"
+    files = dict(git.list_tree_sizes(root, sha, run_path))
+    found = [
+        {"path": path[len(layout.ARTIFACTS_DIR) + 1 :], "size": size}
+        for path, size in sorted(files.items())
+        if path.startswith(layout.ARTIFACTS_DIR + "/")
+    ]
+    diff_file = f"{sha}:{run_path}/{layout.GIT_DIFF}" if layout.GIT_DIFF in files else None
+    info = describe(
+        record, path=f"{rev}:{run_path}", diff_file=diff_file, artifacts=found, repo_name=root.name
+    )
+    return {**info, "rev": rev}
+
+
+def read_record(
+    store: Path, ref: str, *, rev: str | None = None, warn: Callable[[str], None] | None = None
+) -> RunRecord:
+    """Run ``ref`` (id, unique id prefix or name) from the store, or as committed at ``rev``."""
+    return read_records(store, [(rev, ref)], warn=warn)[0]
+
+
+def read_records(
+    store: Path, refs: Sequence[tuple[str | None, str]], *, warn: Callable[[str], None] | None = None
+) -> list[RunRecord]:
+    """The runs named by (revision or None for the store, ref) pairs, in order; the runs of
+    each revision are read from git once, whatever the number of refs into it."""
+    from gittrack.query.revision import records_at
+
+    at: dict[str, list[RunRecord]] = {}
+    found = []
+    for rev, ref in refs:
+        if rev is None:
+            found.append(read_run(find_run_dir(store, ref, warn)))
+            continue
+        if rev not in at:
+            at[rev] = records_at(store, rev, warn or _ignore)
+        found.append(find_record(at[rev], ref, where=f"{store} at {rev}"))
+    return found
+
+
+def find_record(records: Sequence[RunRecord], ref: str, *, where: str) -> RunRecord:
+    """A run among ``records`` by exact id, unique id prefix, or name (as ``find_run_dir``)."""
+    matches = [r for r in records if r.run_id == ref]
+    if not matches and ref:
+        matches = [r for r in records if r.run_id.startswith(ref)] or [
+            r for r in records if r.meta.name == ref
+        ]
+    return only_match(matches, [r.run_id for r in matches], ref, where=where)
+
+
+def describe(
+    record: RunRecord,
+    *,
+    path: str,
+    diff_file: str | None,
+    artifacts: list[dict[str, Any]],
+    repo_name: str | None,
+) -> dict[str, Any]:
+    meta = record.meta.to_dict()
+    meta.pop("format_version")
+    meta["status"] = record.status
+    meta.pop("metrics")
+    git = meta.pop("git") or {}
+    if diff_file is not None:
+        git["diff_file"] = diff_file
+    return {
+        **meta,
+        "path": path,
+        "git": git,
+        "reproduce": reproduce_hint(git, record.run_id, repo_name or "repo"),
+        "params": dict(sorted(record.params.items())),
+        "tags": dict(sorted(record.tags.items())),
+        "metrics": {k: s.to_dict() for k, s in sorted(record.metrics.items())},
+        "artifacts": artifacts,
+    }
+
+
+def artifacts(run_dir: Path) -> list[dict[str, Any]]:
+    """Artifact files relative to ``artifacts/``, with sizes."""
+    root = run_dir / layout.ARTIFACTS_DIR
+    found = []
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(base, name)
+            found.append({"path": path.relative_to(root).as_posix(), "size": path.stat().st_size})
+    return sorted(found, key=lambda a: str(a["path"]))
+
+
+def reproduce_hint(git: dict[str, Any], run_id: str, repo_name: str) -> list[str]:
+    """The commands that bring back the code this run ran.
+
+    A clean run is its commit.  A dirty one is its commit plus its diff, applied in a new
+    worktree: checking the commit out in the user's tree could remove the diff file itself
+    (when the run was committed later) and would disturb their work.
+    """
+    if not git.get("commit"):
+        return []
+    commit = str(git["commit"])
+    diff_file = git.get("diff_file")
+    if not (git.get("dirty") and diff_file):
+        return [f"git checkout {commit}"]
+    folder = f"../{repo_name}-{run_id[:15]}"
+    if Path(str(diff_file)).is_absolute():
+        apply = f"git -C {folder} apply --binary {diff_file}"
+    else:  # read from a revision: the diff is the git object <sha>:<path>
+        apply = f"git show {diff_file} | git -C {folder} apply --binary"
+    return [f"git worktree add --detach {folder} {commit}", apply]
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+def format_text(info: dict[str, Any]) -> str:
+    """A human view of :func:`show`'s mapping."""
+    from gittrack.review.render import cell
+
+    git = info["git"]
+    lines = [
+        f"run         {info['run_id']}  ({info['name']})",
+        f"experiment  {info['experiment']}",
+        f"status      {info['status']}",
+        f"started     {info['start_time']}" + (f"  ended {info['end_time']}" if info["end_time"] else ""),
+    ]
+    if info["duration"] is not None:
+        lines.append(f"duration    {info['duration']}s")
+    if info.get("parent_run_id"):
+        lines.append(f"parent      {info['parent_run_id']}")
+    if info.get("description"):
+        lines.append(f"description {info['description']}")
+    source = info["source"]
+    # `gittrack run` records the wrapped command and its exit code; the API records argv
+    command = source.get("command") or source.get("argv") or []
+    lines.append(f"command     {' '.join(map(str, command))}")
+    if source.get("exit_code") is not None:
+        lines.append(f"exit code   {source['exit_code']}")
+    if git:
+        where = git.get("branch") or "detached HEAD"
+        dirty = " (dirty)" if git.get("dirty") else ""
+        lines.append(f"git         {git.get('commit') or 'no commit yet'} on {where}{dirty}")
+    for step in info["reproduce"]:
+        lines.append(f"  reproduce: {step}")
+    if len(info["reproduce"]) > 1 and not info.get("rev"):
+        lines.append(f"  or, in one step: gittrack checkout {info['run_id']}")
+    lines += _section("params", {k: cell(v, 80) for k, v in info["params"].items()})
+    lines += _section("tags", {k: cell(v, 80) for k, v in info["tags"].items()})
+    metrics = {
+        k: f"last {cell(s['last'])}  min {cell(s['min'])}  max {cell(s['max'])}  "
+        f"count {s['count']}  step {s['step']}"
+        for k, s in info["metrics"].items()
+    }
+    lines += _section("metrics", metrics)
+    lines += _section("artifacts", {a["path"]: f"{a['size']} B" for a in info["artifacts"]})
+    return "\n".join(lines) + "\n"
+
+
+def _section(title: str, entries: dict[str, str]) -> list[str]:
+    if not entries:
+        return []
+    width = max(len(k) for k in entries)
+    return ["", title, *(f"  {k.ljust(width)}  {v}" for k, v in entries.items())]

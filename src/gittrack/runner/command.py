@@ -1,0 +1,351 @@
+"""``gittrack run``: run any command as one tracked run.
+
+The wrapper creates the run (params, tags, git state, the command in ``meta.yaml``
+``source.command``), then runs the command as a child process with ``GITTRACK_RUN_ID``
+and ``GITTRACK_DIR`` in its environment: gittrack API calls in the child *attach* to this
+run (``RunWriter.attach``) instead of starting another, so one command is one run.  The
+params are also given to the child as ``GITTRACK_PARAM_<NAME>`` variables and, exactly
+typed, as ``GITTRACK_PARAMS`` (YAML), which :func:`gittrack.params` reads.
+
+Output.  The child's stdout and stderr are echoed live and saved to ``output.log``.
+When this process's stdout and stderr are the same file (a terminal, or ``2>&1``), the
+child gets one pipe for both, so ``output.log`` has its lines in exactly the order they
+were written; otherwise it gets two pipes, the terminal keeps them apart, and
+``output.log`` has them in arrival order (exact per stream; a line written to stderr
+within microseconds of one on stdout may land before it).  ``PYTHONUNBUFFERED=1`` is set
+for the child (unless already set) so Python scripts stream rather than block-buffer.
+
+Log cap (``output.max_log_mb``; 0 turns the log off).  ``output.log`` is written as
+output arrives until it reaches the cap.  Past the cap it keeps the *head* and the
+*tail*: the first ``cap - tail`` bytes, one marker line
+``[gittrack: output.log truncated: N bytes omitted ...]``, then the last
+``tail = min(1 MiB, cap / 2)`` bytes (cut at line boundaries), so both the setup at the
+start and the final results or traceback at the end survive.  The tail is written when
+the command ends; a wrapper killed with SIGKILL leaves the first ``cap`` bytes unmarked.
+The terminal always gets everything.
+
+Ending.  Exit status 0 is FINISHED, anything else FAILED; a child ended by a
+termination signal (SIGINT, SIGTERM, SIGHUP, SIGKILL) is KILLED, one that crashed on
+another signal (SIGSEGV...) is FAILED.  The exit code goes to ``source.exit_code`` in
+``meta.yaml`` (128 + N for signal N, as shells report it).  SIGINT (Ctrl-C), SIGTERM and
+SIGHUP sent to the wrapper are forwarded to the child's process group (the child runs in
+its own session, so a terminal Ctrl-C reaches it once, through us); after ``grace``
+seconds, or at a second signal, the group gets SIGKILL; the run is KILLED and the exit
+code is the child's, or 128 + the signal if the child exited 0.  Metric summaries are
+computed from the CSV files, so they include what the child logged.  POSIX only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from gittrack.errors import ConfigError, GittrackError
+from gittrack.runner.env import child_env
+from gittrack.runner.env import parse_params as parse_params  # re-exported
+from gittrack.runner.output import OutputLog, Pump, echo, same_file
+from gittrack.runner.output_metrics import OutputPattern, compile_patterns, parse_line
+from gittrack.store import context, ids, layout, names
+from gittrack.store.config import ENV_STORE, Config, load_config, resolve_store
+from gittrack.store.layout import Meta
+from gittrack.store.reader import HEARTBEAT_SECONDS
+from gittrack.store.writer import RunWriter, now_ms
+from gittrack.tracking.environ import ENV_EXPERIMENT, ENV_RUN_ID
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_KILL_SIGNALS = frozenset({*FORWARDED_SIGNALS, signal.SIGKILL})
+_IDLE_AFTER_EXIT = 0.5  # seconds to keep reading pipes a finished child's own children hold open
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    name: str
+    run_dir: Path
+    status: str
+    exit_code: int
+
+
+def run_command(
+    command: Sequence[str],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    experiment: str | None = None,
+    name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    parent_run_id: str | None = None,
+    parse_metrics: bool = False,
+    grace: float = 10.0,
+    cwd: Path | None = None,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+    note: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run ``command`` as a new run and wait for it; see the module docstring.
+
+    ``store`` overrides ``GITTRACK_DIR``/config; ``cwd`` is where the command runs (and
+    whose git state is recorded); ``stdout``/``stderr`` receive the echoed output
+    (default: this process's).  ``parent_run_id`` defaults to ``GITTRACK_RUN_ID``, so a
+    ``gittrack run`` inside another becomes its child.  Never raises for the command's
+    own failure: that is the result's status and exit code.
+    """
+    if not command:
+        raise GittrackError("no command given: gittrack run [OPTIONS] -- COMMAND [ARGS]...")
+    workdir = (cwd or Path.cwd()).resolve()
+    config = load_config(workdir)
+    root = resolve_store(store, config)
+    patterns = compile_patterns(config.get("output", "patterns"), preset=parse_metrics)
+    params = {names.check_name(k, "param name"): v for k, v in (params or {}).items()}
+    tags = {names.check_name(k, "tag name"): v for k, v in (tags or {}).items()}
+    env = child_env(params)  # all checked before the run exists: a bad name creates nothing
+    # run_params: what `gittrack reproduce` passes again (the command may log more params)
+    source = {"run_params": list(params), "parse_metrics": parse_metrics}
+    writer = create_run(
+        config, root, workdir=workdir, command=command, experiment=experiment, name=name,
+        parent_run_id=parent_run_id, source=source,
+    )  # fmt: skip
+    writer.log_params(params)
+    writer.set_tags(tags)
+    env.update({ENV_RUN_ID: writer.meta.run_id, ENV_STORE: str(root), ENV_EXPERIMENT: writer.meta.experiment})
+    if note is not None:
+        note(f"run {writer.meta.run_id} ({writer.meta.name}) started: {' '.join(command)}")
+    out = stdout if stdout is not None else sys.stdout.buffer
+    err = stderr if stderr is not None else sys.stderr.buffer
+    cap = int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024)
+    status, code = _run_and_end(list(command), env, workdir, out, err, cap, writer, patterns, grace)
+    return RunResult(writer.meta.run_id, writer.meta.name, writer.run_dir, status, code)
+
+
+def _run_and_end(
+    command: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    out: IO[bytes],
+    err: IO[bytes],
+    cap: int,
+    writer: RunWriter,
+    patterns: list[OutputPattern],
+    grace: float,
+) -> tuple[str, int]:
+    """Run the command with its output saved (up to ``cap`` bytes; 0: not saved), then end
+    the run with its status and exit code, whatever happened: (status, exit code)."""
+    log = OutputLog(writer.run_dir / layout.OUTPUT_LOG, cap) if cap > 0 else None
+    status, code = "FAILED", 1
+    try:
+        status, code = _supervise(command, env, workdir, out, err, log, writer, patterns, grace)
+    except KeyboardInterrupt:  # before the handlers were in place
+        status, code = "KILLED", 128 + signal.SIGINT
+        raise
+    finally:
+        if log is not None:
+            log.close()
+        writer.meta = writer.meta.with_changes(source={**writer.meta.source, "exit_code": code})
+        writer.finish(status, summaries_from_files=True)
+    return status, code
+
+
+def exit_status(returncode: int, interrupted: int | None) -> tuple[str, int]:
+    """(run status, shell-style exit code) from a Popen return code and the signal we got."""
+    code = 128 - returncode if returncode < 0 else returncode
+    if interrupted is not None:
+        return "KILLED", code or 128 + interrupted
+    if returncode < 0:
+        return ("KILLED" if -returncode in _KILL_SIGNALS else "FAILED"), code
+    return ("FINISHED" if code == 0 else "FAILED"), code
+
+
+# -- creating the run -----------------------------------------------------------------------
+
+
+def create_run(
+    config: Config,
+    store: Path,
+    *,
+    workdir: Path,
+    command: Sequence[str],
+    experiment: str | None = None,
+    name: str | None = None,
+    parent_run_id: str | None = None,
+    source: Mapping[str, Any] | None = None,
+) -> RunWriter:
+    """A new RUNNING run owned by this process, recording ``command`` and the git state of
+    ``workdir``; ``source`` adds keys to ``meta.yaml`` ``source``."""
+    base = {**context.source(), "cwd": str(workdir), "command": list(command)}
+    if config.root is not None and workdir.is_relative_to(config.root):
+        base["workdir"] = workdir.relative_to(config.root).as_posix()
+    meta = Meta(
+        run_id=ids.new_run_id(),
+        name=name or ids.new_run_name(),
+        experiment=experiment_name(experiment, config),
+        status="RUNNING",
+        start_time=now_ms(),
+        user=context.user(),
+        host=context.host(),
+        pid=os.getpid(),
+        parent_run_id=parent_run_id or os.environ.get(ENV_RUN_ID) or None,
+        source={**base, **(source or {})},
+    )
+    from gittrack.tracking import capture
+
+    state = capture.git_state(config, store)
+    environment = context.environment() if config.get("capture", "environment") else None
+    meta = meta.with_changes(git=None if state is None else state.to_dict())
+    diff = state.diff if state is not None else None
+    return RunWriter.create(store, meta, new_id=ids.new_run_id, git_diff=diff, environment=environment)
+
+
+def experiment_name(explicit: str | None, config: Config) -> str:
+    name = (
+        explicit
+        or os.environ.get(ENV_EXPERIMENT)
+        or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+        or str(config.get("experiment") or "Default")
+    )
+    if not name.strip() or len(name) > 250 or any(ord(c) < 32 for c in name):
+        raise ConfigError(f"experiment name {name[:60]!r} is empty, too long or has control characters")
+    return name
+
+
+# -- running the child ----------------------------------------------------------------------
+
+
+def _supervise(
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    out: IO[bytes],
+    err: IO[bytes],
+    log: OutputLog | None,
+    writer: RunWriter,
+    patterns: list[OutputPattern],
+    grace: float,
+) -> tuple[str, int]:
+    """Run the child to its end, forwarding signals; (status, exit code)."""
+    merged = same_file(out, err)
+    forwarder = _Forwarder(grace)
+    with forwarder.installed():
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+                start_new_session=True,  # its own process group, and no terminal Ctrl-C of its own
+            )
+        except OSError as exc:
+            return _spawn_failed(command, exc, err, log)
+        forwarder.attach(proc)
+        with proc:
+            assert proc.stdout is not None
+            pipes = [(proc.stdout, out)] if merged else [(proc.stdout, out), (proc.stderr, err)]
+            pump = Pump(pipes, log, _metric_logger(writer, patterns) if patterns else None)
+            try:
+                _wait(proc, pump, forwarder, writer.run_dir / layout.META)
+            except BaseException:
+                forwarder.kill()  # never leave the command running behind a crashed wrapper
+                raise
+    return exit_status(proc.returncode, forwarder.signum)
+
+
+def _wait(proc: subprocess.Popen[bytes], pump: Pump, forwarder: _Forwarder, meta_path: Path) -> None:
+    """Pump output until the child has exited and its pipes are drained (or idle: a
+    background process of its own may hold them open)."""
+    beat = time.monotonic()
+    exited_at: float | None = None
+    while True:
+        moved = pump.step(0.1) if pump.open() else _pause(0.05)
+        forwarder.tick()
+        now = time.monotonic()
+        if now - beat > HEARTBEAT_SECONDS:  # tell readers on other hosts we are alive
+            beat = now
+            with contextlib.suppress(OSError):
+                os.utime(meta_path)
+        if proc.poll() is None:
+            continue
+        if not pump.open() or (exited_at is not None and now - exited_at > _IDLE_AFTER_EXIT):
+            break
+        if exited_at is None or moved:
+            exited_at = now
+    pump.close()
+
+
+def _pause(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def _spawn_failed(command: list[str], exc: OSError, err: IO[bytes], log: OutputLog | None) -> tuple[str, int]:
+    message = f"gittrack: cannot run {command[0]!r}: {exc.strerror or exc}\n".encode()
+    echo(err, message)
+    if log is not None:
+        log.write(message)
+    return "FAILED", 127 if isinstance(exc, FileNotFoundError) else 126  # as shells report it
+
+
+def _metric_logger(writer: RunWriter, patterns: list[OutputPattern]) -> Callable[[str], None]:
+    def log_line(line: str) -> None:
+        for key, value, step in parse_line(line, patterns):
+            with contextlib.suppress(GittrackError):  # a bad value in output must not fail the run
+                writer.log_metric(key, value, step)
+
+    return log_line
+
+
+class _Forwarder:
+    """Passes SIGINT/SIGTERM/SIGHUP on to the child's process group; SIGKILL after the grace."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self.signum: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._deadline: float | None = None
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        try:
+            previous = {s: signal.signal(s, self._handle) for s in FORWARDED_SIGNALS}
+        except ValueError:  # not the main thread: signals stay as they are
+            previous = {}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def attach(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+        if self.signum is not None:  # a signal came while the child was starting
+            self._send(self.signum)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            self._deadline = time.monotonic() + self.grace
+            self._send(signum)
+        else:  # asked twice: stop waiting
+            self._deadline = time.monotonic()
+
+    def tick(self) -> None:
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            self._deadline = None
+            self._send(signal.SIGKILL)
+
+    def kill(self) -> None:
+        self._send(signal.SIGKILL)
+
+    def _send(self, signum: int) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+                os.killpg(self._proc.pid, signum)

@@ -1,0 +1,133 @@
+"""Runs frames shaped as MLflow returns them, and Run objects built from frame rows."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gittrack.tracking.entities import Run, RunData, RunInfo, artifact_uri, param_str
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_LEADING = (
+    "run_id",
+    "run_name",
+    "experiment_id",
+    "status",
+    "artifact_uri",
+    "start_time",
+    "end_time",
+    "duration",
+    "lifecycle_stage",
+    "user",
+    "parent_run_id",
+    "git.commit",
+    "git.branch",
+    "git.dirty",
+)
+
+
+def mlflow_frame(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
+    """MLflow's column names and types: times as UTC datetimes, metrics then params then tags.
+
+    Params keep their logged types, converted to a numeric dtype when every value is a
+    number, so ``df["params.alpha"].max()`` works.
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    base = store.resolve().as_uri()
+    uris = [f"{base}/{r}/artifacts" for r in out["run_id"]]
+    out["artifact_uri"] = pd.Series(uris, index=out.index, dtype=out["run_id"].dtype)  # str even when empty
+    for name in ("start_time", "end_time"):
+        out[name] = pd.to_datetime(out[name].astype("float64"), unit="ms", utc=True)
+    for name in [c for c in out.columns if c.startswith("params.")]:
+        out[name] = _typed(out[name])
+    kinds = {"metrics": 0, "params": 1, "tags": 2}
+    rest = sorted(
+        (c for c in out.columns if c not in _LEADING), key=lambda c: (kinds.get(c.split(".", 1)[0], 3), c)
+    )
+    return out[[c for c in _LEADING if c in out.columns] + rest]
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _typed(column: pd.Series) -> pd.Series:
+    """int64 when every run has an int, float64 for numbers, else the logged values as they are.
+
+    An int beyond 64 bits (a hash used as a seed) keeps the column as Python objects,
+    since neither int64 nor float64 could hold it exactly.
+    """
+    values = [v for v in column if v is not None and not _isnan(v)]
+    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return column
+    if any(isinstance(v, int) and v not in _INT64 for v in values):
+        return column
+    if all(isinstance(v, int) for v in values) and len(values) == len(column):
+        return column.astype("int64")
+    return column.astype("float64")
+
+
+def _isnan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def runs_from_frame(frame: pd.DataFrame, store: Path) -> list[Run]:
+    """Run objects (MLflow's shape: params as strings, last metric values) from frame rows."""
+    runs = []
+    for row in frame.to_dict(orient="records"):
+        info = RunInfo(
+            run_id=row["run_id"],
+            run_name=row["run_name"],
+            experiment_id=row["experiment_id"],
+            user_id=row.get("user"),
+            status=row["status"],
+            start_time=int(row["start_time"]),
+            end_time=_int_or_none(row.get("end_time")),
+            artifact_uri=artifact_uri(store / row["run_id"]),
+            lifecycle_stage=row.get("lifecycle_stage") or "active",
+        )
+        data = RunData(
+            params={k[7:]: param_str(v) for k, v in row.items() if k.startswith("params.") and _present(v)},
+            metrics={k[8:]: float(v) for k, v in row.items() if k.startswith("metrics.") and _present(v)},
+            tags={
+                **_system_tags(row),
+                **{k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and _present(v)},
+            },
+        )
+        runs.append(Run(info, data))
+    return runs
+
+
+_SYSTEM_TAGS = (
+    ("mlflow.runName", "run_name"),
+    ("mlflow.user", "user"),
+    ("mlflow.parentRunId", "parent_run_id"),
+    ("mlflow.source.git.commit", "git.commit"),
+)
+
+
+def _system_tags(row: dict[str, Any]) -> dict[str, str]:
+    """The ``mlflow.*`` tags :func:`gittrack.tracking.entities.system_tags` gives, from frame columns.
+
+    ``mlflow.source.name`` and ``mlflow.note.content`` are not frame columns: only
+    ``get_run`` has them.
+    """
+    return {tag: str(row[column]) for tag, column in _SYSTEM_TAGS if _present(row.get(column))}
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not _isnan(value) and value is not _pd_na()
+
+
+def _pd_na() -> Any:
+    import pandas as pd
+
+    return pd.NA
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if not _present(value) else int(value)

@@ -1,0 +1,135 @@
+"""What every page of the UI shares: the request and response types, and the site a page reads.
+
+:class:`Site` is the store (at a revision, or the work tree) with the one way pages get
+runs (the shared query engine) and the page layout; :mod:`gittrack.ui.app` routes a
+request to a page of :mod:`gittrack.ui.pages`, which receives the Site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from gittrack.store.config import Config
+from gittrack.ui.html import esc, layout, warnings_box
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Query = Mapping[str, list[str]]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+}
+
+
+class HTTPError(Exception):
+    """An answer other than 200 that is not a bug: 400, 404."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: BinaryIO | None = None  # sent after body, then closed (artifact downloads)
+    length: int | None = None
+
+
+@dataclass
+class Site:
+    """The read-only web app over one store (at ``rev``, or the work tree when None)."""
+
+    store: Path
+    config: Config | None = None
+    rev: str | None = None
+
+    def subtitle(self) -> str:
+        return str(self.store) + (f" @ {self.rev}" if self.rev else "")
+
+    def search(
+        self,
+        warn: Callable[[str], None],
+        *,
+        experiments: list[str] | None = None,
+        filter_string: str = "",
+        order_by: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The one way pages get runs: the shared query engine."""
+        from gittrack.query.search import search
+
+        return search(
+            self.store,
+            experiments=experiments,
+            filter_string=filter_string,
+            order_by=order_by,
+            rev=self.rev,
+            warn=warn,
+        )
+
+    def page(
+        self, title: str, body: str, warnings: list[str], *, charts: bool = False, data: str = ""
+    ) -> Response:
+        head = '<link rel="stylesheet" href="/static/app.css">'
+        scripts = (data + '<script src="/static/plotly.min.js"></script>' if charts else data) + (
+            '<script src="/static/app.js"></script>'
+        )
+        text = layout(
+            title, warnings_box(warnings) + body, head=head, scripts=scripts, subtitle=self.subtitle()
+        )
+        return Response(body=text.encode("utf-8"))
+
+
+def one(query: Query, key: str, default: str = "") -> str:
+    values = query.get(key)
+    return values[-1] if values else default
+
+
+_STATIC = ("app.js", "app.css")
+
+
+def static(name: str) -> Response:
+    """The UI's own assets, and plotly.min.js from the installed plotly package (never a CDN)."""
+    if name == "plotly.min.js":
+        data = plotly_js()
+    elif name in _STATIC:
+        data = resources.files("gittrack.ui").joinpath("static").joinpath(name).read_bytes()
+    else:
+        raise HTTPError(404, "no such file")
+    kind = "text/css; charset=utf-8" if name.endswith(".css") else "text/javascript; charset=utf-8"
+    return Response(body=data, content_type=kind, headers={"Cache-Control": "max-age=3600"})
+
+
+_plotly: bytes | None = None
+
+
+def plotly_js() -> bytes:
+    """The plotly.js bundle shipped inside the ``plotly`` Python package."""
+    global _plotly
+    if _plotly is None:
+        _plotly = resources.files("plotly").joinpath("package_data").joinpath("plotly.min.js").read_bytes()
+    return _plotly
+
+
+def error_page(status: int, message: str) -> Response:
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(status, "Internal error")
+    body = (
+        f'<h1>{esc(title)}</h1><p class="error">{esc(message)}</p><p><a href="/">Back to experiments</a></p>'
+    )
+    head = '<link rel="stylesheet" href="/static/app.css">'
+    return Response(status=status, body=layout(title, body, head=head).encode("utf-8"))
