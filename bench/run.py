@@ -329,7 +329,7 @@ def machine() -> dict[str, Any]:
     mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0  # fmt: skip
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1),
         "python": platform.python_version(),
         "mlflow": versions[0] if versions else None, "gittrack": versions[1] if len(versions) > 1 else None,
@@ -375,7 +375,7 @@ def drive(only: list[str], quick: bool, keep: bool, profile: bool, stores: Path 
     report["rows"] = [row.to_dict() for row in rows]
     table = markdown(rows)
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=1, default=str))
     (RESULTS / f"{stamp}.md").write_text(table)
     print(table)

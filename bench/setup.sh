@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create bench/.venv: MLflow (pinned) plus gittrack from this checkout (editable).
 # MLflow is never a gittrack dependency; it lives only in this virtualenv.
-# Needs only Python 3.10+, git and the package registry.
+# Needs only Python 3.11+, git and the package registry.
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"

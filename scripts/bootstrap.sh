@@ -1,5 +1,5 @@
 # Sourced by demo.sh and test.sh: a project virtualenv with gittrack installed.
-# Needs only Python 3.10+ and git on the machine.
+# Needs only Python 3.11+ and git on the machine.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"

@@ -23,7 +23,7 @@ from gittrack.review.diff import (
     diff,
     metric_change,
     parse_gate,
-    worse_than,
+    worse_changes,
 )
 from gittrack.review.diff_render import render_markdown
 from gittrack.store.config import load_config
@@ -244,14 +244,18 @@ def test_markdown_report_matches_the_golden_file() -> None:
     assert render_markdown(fixed_report()) == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_worse_than_on_fixed_data() -> None:
+def _worse(report: DiffReport, metric: str, tolerance: Tolerance | float = 0.0) -> bool:
+    return bool(worse_changes(report, metric, tolerance))
+
+
+def test_worse_changes_on_fixed_data() -> None:
     report = fixed_report()
-    assert not worse_than(report, "rmse")
-    assert worse_than(report, "r2")
-    assert not worse_than(report, "r2", Tolerance(0.01))
-    assert not worse_than(report, "r2", Tolerance(1.1, relative=True))  # 0.01 / 0.91 = 1.099%
-    assert worse_than(report, "r2", Tolerance(1.0, relative=True))
-    assert not worse_than(report, "mae") and not worse_than(report, "accuracy")
+    assert not _worse(report, "rmse")
+    assert _worse(report, "r2")
+    assert not _worse(report, "r2", Tolerance(0.01))
+    assert not _worse(report, "r2", Tolerance(1.1, relative=True))  # 0.01 / 0.91 = 1.099%
+    assert _worse(report, "r2", Tolerance(1.0, relative=True))
+    assert not _worse(report, "mae") and not _worse(report, "accuracy")
 
 
 def test_nothing_changed(repo: Path) -> None:

@@ -520,17 +520,15 @@ def commit_at(repo: Path, monkeypatch: pytest.MonkeyPatch, when: int, message: s
     return commit_all(repo, message)
 
 
-def test_merge_base_and_is_ancestor(git_repo: Path) -> None:
+def test_merge_base(git_repo: Path) -> None:
     base = run_git(git_repo, "rev-parse", "HEAD")
     run_git(git_repo, "checkout", "-q", "-b", "feature")
     write(git_repo / "f.txt", "f")
-    feature = commit_all(git_repo, "feature")
+    commit_all(git_repo, "feature")
     run_git(git_repo, "checkout", "-q", "main")
     write(git_repo / "m.txt", "m")
     commit_all(git_repo, "main work")
     assert g.merge_base(git_repo, "main", "feature") == base
-    assert g.is_ancestor(git_repo, base, "main")
-    assert not g.is_ancestor(git_repo, feature, "main")
 
     run_git(git_repo, "checkout", "-q", "--orphan", "unrelated")
     commit_all(git_repo, "unrelated root")

@@ -18,7 +18,7 @@ from helpers import invoke, load_yaml, only_run, run_dirs
 
 import gittrack
 from gittrack.errors import ConfigError, InvalidValueError
-from gittrack.runner.command import parse_params
+from gittrack.runner.env import parse_params
 from gittrack.runner.output_metrics import KEY_VALUE, compile_patterns, parse_line
 
 pytestmark = pytest.mark.usefixtures("repo")

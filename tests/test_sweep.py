@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gittrack.errors import InvalidValueError
-from gittrack.runner.sweep import grid, parse_axis, sample, substitute, trial_argv
-from gittrack.runner.sweep_spec import make_spec
+from gittrack.runner.sweep import trial_argv
+from gittrack.runner.sweep_spec import grid, make_spec, parse_axis, sample, substitute
 
 pytestmark = pytest.mark.usefixtures("repo")
 

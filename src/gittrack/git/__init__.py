@@ -2,10 +2,10 @@
 
 Every function is a thin wrapper around one machine-readable git command
 (``status --porcelain=v2 -z``, ``ls-tree -z``, ``cat-file --batch``...) run as a plain
-subprocess (:mod:`gittrack.git._run`).  That is simpler and faster than GitPython for these
-calls and cannot leak the ``git cat-file`` helpers a GitPython ``Repo`` keeps alive.  This is
-nevertheless the one package allowed to import GitPython: should a function ever need it,
-import ``git`` inside that function, so the CLI starts without loading it.
+subprocess (:mod:`gittrack.git._run`).  GitPython is not used: every call gittrack needs is
+one plumbing command whose output is made for programs, a ``Repo`` would keep a pair of
+``git cat-file`` processes alive per repository, and importing it costs ~100 ms.  This
+package imports only :mod:`gittrack.errors`.
 
 Every call is read-only except those of :mod:`~gittrack.git.index` and
 :mod:`~gittrack.git.worktree`, which stage, commit or add a worktree: only ``gittrack
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from gittrack.git._paths import find_worktree_root
 from gittrack.git.capture import GitState, capture, clear_capture_cache
-from gittrack.git.history import default_branch, first_parent_history, is_ancestor, merge_base
+from gittrack.git.history import default_branch, first_parent_history, merge_base
 from gittrack.git.index import changed_tracked_files, commit_paths, lfs_tracked, stage, uncommitted_paths
 from gittrack.git.remote import strip_credentials
 from gittrack.git.revisions import list_tree, list_tree_sizes, read_blob, read_tree_files, resolve_revision
@@ -34,7 +34,6 @@ __all__ = [
     "default_branch",
     "find_worktree_root",
     "first_parent_history",
-    "is_ancestor",
     "lfs_tracked",
     "list_tree",
     "list_tree_sizes",

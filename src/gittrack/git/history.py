@@ -20,16 +20,6 @@ def merge_base(root: Path, a: str, b: str) -> str | None:
     raise_for_revs(root, proc, a, b)
 
 
-def is_ancestor(root: Path, a: str, b: str) -> bool:
-    """Whether commit ``a`` is ``b`` or one of its ancestors."""
-    check_rev(a)
-    check_rev(b)
-    proc = run_git(root, ["merge-base", "--is-ancestor", a, b])
-    if proc.returncode in (0, 1):
-        return proc.returncode == 0
-    raise_for_revs(root, proc, a, b)
-
-
 def default_branch(root: Path) -> str | None:
     """``main`` or ``master`` if such a local branch exists (``main`` first), else None."""
     out = git_output(root, ["for-each-ref", "--format=%(refname)", "refs/heads/main", "refs/heads/master"])

@@ -6,7 +6,7 @@ Per experiment the report lists the runs added and removed (by run id), and for 
 metric the best run of each side by its last value (direction as in ``compare``, see
 :mod:`gittrack.query.directions`), the change, the verdict, and the params that differ between
 the two best runs.  :mod:`gittrack.review.diff_render` makes a terminal table, a pull-request
-comment or a JSON document of it (re-exported here), and :func:`worse_than` a CI gate.
+comment or a JSON document of it, and :func:`worse_changes` is the CI gate.
 
 The base's best is the best of all its runs; the head's best is the best of the runs the
 head *adds*.  Runs accumulate: a branch keeps every run of its base, so the best of all the
@@ -290,12 +290,6 @@ def parse_gate(text: str) -> tuple[str, Tolerance]:
             f"--fail-if-worse {text!r}: tolerance {amount!r} is not a number >= 0 or a percentage like 5%"
         )
     return metric, Tolerance(value, relative)
-
-
-def worse_than(report: DiffReport, metric: str, tolerance: Tolerance | float = 0.0) -> bool:
-    """Whether the head's best ``metric`` is worse than the base's by more than ``tolerance``
-    in any experiment of the report (a float is an absolute tolerance)."""
-    return bool(worse_changes(report, metric, tolerance))
 
 
 def worse_changes(

@@ -159,5 +159,5 @@ def log_frame(report: LogReport, *, exact: bool = False) -> pd.DataFrame:
 
 
 def _date(epoch_s: int, exact: bool) -> str:
-    moment = dt.datetime.fromtimestamp(epoch_s, tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch_s, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if exact else "%Y-%m-%d %H:%M")

@@ -52,7 +52,6 @@ from typing import IO, Any
 
 from gittrack.errors import ConfigError, GittrackError
 from gittrack.runner.env import child_env
-from gittrack.runner.env import parse_params as parse_params  # re-exported
 from gittrack.runner.output import OutputLog, Pump, echo, same_file
 from gittrack.runner.output_metrics import OutputPattern, compile_patterns, parse_line
 from gittrack.store import context, ids, layout, names

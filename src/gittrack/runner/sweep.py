@@ -36,9 +36,6 @@ from gittrack.errors import GittrackError, RunStateError
 from gittrack.runner.command import FORWARDED_SIGNALS, create_run, experiment_name
 from gittrack.runner.env import param_arg
 from gittrack.runner.sweep_spec import SweepSpec, make_spec, substitute
-from gittrack.runner.sweep_spec import grid as grid  # re-exported, with the next two
-from gittrack.runner.sweep_spec import parse_axis as parse_axis
-from gittrack.runner.sweep_spec import sample as sample
 from gittrack.store import artifacts, context, layout, yamlio
 from gittrack.store.config import load_config, resolve_store
 from gittrack.store.reader import RunRecord, find_run_dir, read_run, scan

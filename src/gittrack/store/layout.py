@@ -30,7 +30,7 @@ def metric_path(run_dir: Path, key: str) -> Path:
 
 def iso_utc(epoch_ms: int) -> str:
     """Milliseconds since the epoch as ``2026-11-26T12:22:16.123Z``."""
-    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
@@ -43,7 +43,7 @@ def epoch_ms(value: object) -> int | None:
     else:
         moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return round(moment.timestamp() * 1000)
 
 

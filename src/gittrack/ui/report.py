@@ -96,7 +96,7 @@ def _summary(
     rev: str | None,
     charted: int,
 ) -> str:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     facts = [("runs", str(len(frame))), ("store", str(store)), ("generated", now)]
     facts += [("experiments", ", ".join(experiments))] if experiments else []
     facts += [("filter", filter_string)] if filter_string else []

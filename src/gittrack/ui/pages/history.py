@@ -97,7 +97,7 @@ def _table(rows: list[LogEntry]) -> str:
 
 
 def _date(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _payload(rows: list[LogEntry], metric: str) -> dict[str, object]:
