@@ -13,8 +13,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 fi
+# scikit-learn (already an MLflow dependency) is pinned for tests/fixtures/mlflow/build.py, whose
+# stores hold sklearn models and the versions they were written with.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "mlflow==$MLFLOW_VERSION" pyinstrument
+  "mlflow==$MLFLOW_VERSION" pyinstrument "scikit-learn==1.9.1"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"
 # W7's browser row only: the playwright package drives /usr/bin/chromium (its own browser
 # download, `playwright install`, is never used). Optional: without it that row shows "–".
