@@ -53,7 +53,7 @@ def reset_tracking() -> None:
     """
     from gittrack import git
     from gittrack.query import search
-    from gittrack.tracking import capture, experiments, fluent, uri, writers
+    from gittrack.tracking import capture, fluent, uri, writers
 
     for active in reversed(list(fluent._state.stack)):
         fluent._state.stack.remove(active)
@@ -62,7 +62,6 @@ def reset_tracking() -> None:
         writers.release(writer)
     fluent._state = fluent._State(hooks_installed=fluent._state.hooks_installed)
     uri.reset()
-    experiments.forget_session()
     capture._warned_no_git = False
     git.clear_capture_cache()
     search.clear_memory()

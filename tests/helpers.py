@@ -44,10 +44,14 @@ def load_yaml(path: Path) -> Any:
 
 
 def run_dirs(store: Path) -> list[Path]:
-    """Run directories of a store (hidden folders such as ``.cache`` excluded)."""
+    """Run directories of a store (hidden folders such as ``.cache``, and the experiment and
+    registry folders, excluded)."""
     if not store.is_dir():
         return []
-    return sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
+    reserved = ("experiments", "models")
+    return sorted(
+        p for p in store.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in reserved
+    )
 
 
 def only_run(store: Path) -> Path:

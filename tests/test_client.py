@@ -13,7 +13,7 @@ import pytest
 
 import gittrack
 from gittrack import MlflowClient
-from gittrack.errors import FilterError, GittrackWarning, RunNotFoundError
+from gittrack.errors import FilterError, GittrackWarning, MlflowException, RunNotFoundError
 from gittrack.store import layout, yamlio
 from gittrack.tracking.entities import Experiment, Metric, ViewType
 
@@ -117,32 +117,40 @@ def test_get_experiment_by_name(runs: dict[float, str]) -> None:
     assert exp.experiment_id == exp.name == "nyc-taxi-experiment"
     assert client.get_experiment_by_name("no-such-experiment") is None
     assert client.get_experiment("other").name == "other"
-    with pytest.raises(RunNotFoundError, match="no-such-experiment"):
+    with pytest.raises(MlflowException, match="no-such-experiment") as caught:
         client.get_experiment("no-such-experiment")
+    assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    assert client.get_experiment("0").name == "Default"  # MLflow's id of the default experiment
 
 
-def test_search_experiments_lists_each_once(runs: dict[float, str]) -> None:
-    gittrack.set_experiment("fresh")  # set in this process, no run yet
+def test_search_experiments_lists_each_once_newest_first(runs: dict[float, str]) -> None:
+    gittrack.set_experiment("fresh")  # created now, no run yet
     names = [e.name for e in MlflowClient().search_experiments()]
-    assert names == ["fresh", "nyc-taxi-experiment", "other"]
+    assert names == ["fresh", "other", "nyc-taxi-experiment", "Default"]
     assert [e.name for e in MlflowClient().search_experiments(max_results=1)] == ["fresh"]
+    fresh = MlflowClient().get_experiment("fresh")
+    assert fresh.creation_time is not None and fresh.last_update_time == fresh.creation_time
 
 
 @pytest.mark.parametrize(
     ("filter_string", "order_by", "expected"),
     [
         ("name = 'other'", None, ["other"]),
-        ("attributes.name != 'other'", None, ["nyc-taxi-experiment"]),
+        ("attributes.name != 'other'", ["name"], ["Default", "nyc-taxi-experiment"]),
         ("name LIKE 'nyc-%'", None, ["nyc-taxi-experiment"]),
         ("name ILIKE '%TAXI%' AND name != 'x'", None, ["nyc-taxi-experiment"]),
-        ("name LIKE '%'", ["name DESC"], ["other", "nyc-taxi-experiment"]),
-        ("", ["name ASC"], ["nyc-taxi-experiment", "other"]),
+        ("name LIKE '%'", ["name DESC"], ["other", "nyc-taxi-experiment", "Default"]),
+        ("", ["name ASC"], ["Default", "nyc-taxi-experiment", "other"]),
+        ("", ["creation_time ASC"], ["nyc-taxi-experiment", "other", "Default"]),
+        ("tags.team = 'a'", None, ["other"]),
+        ("tags.team IS NULL", ["name"], ["Default", "nyc-taxi-experiment"]),
         ("name = 'nope'", None, []),
     ],
 )
-def test_search_experiments_by_name(
+def test_search_experiments_filters_and_orders(
     runs: dict[float, str], filter_string: str, order_by: list[str] | None, expected: list[str]
 ) -> None:
+    MlflowClient().set_experiment_tag("other", "team", "a")
     found = MlflowClient().search_experiments(filter_string=filter_string, order_by=order_by)
     assert [e.name for e in found] == expected
 
@@ -150,9 +158,9 @@ def test_search_experiments_by_name(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"filter_string": "tags.team = 'a'"}, "at column 1: experiments can only be filtered by name"),
-        ({"filter_string": "name = 'a' OR name = 'b'"}, "at column 12: expected AND"),
-        ({"order_by": ["creation_time DESC"]}, "ordered by name"),
+        ({"filter_string": "metrics.rmse < 1"}, "at column 1: unknown prefix 'metrics' for experiments"),
+        ({"filter_string": "name = 'a' OR"}, "at column 14"),
+        ({"order_by": ["attributes.start_time DESC"]}, "unknown attribute 'start_time' of experiments"),
     ],
 )
 def test_search_experiments_refuses_what_it_cannot_answer(
@@ -162,9 +170,51 @@ def test_search_experiments_refuses_what_it_cannot_answer(
         MlflowClient().search_experiments(**kwargs)  # type: ignore[arg-type]
 
 
-def test_search_experiments_in_an_empty_store(repo: Path) -> None:
-    assert MlflowClient().search_experiments() == []
-    assert MlflowClient().get_experiment_by_name("Default") is None
+def test_search_experiments_in_an_empty_store_has_default(repo: Path) -> None:
+    assert [e.name for e in MlflowClient().search_experiments()] == ["Default"]
+    assert MlflowClient().get_experiment_by_name("Default") is not None
+    assert not (repo / ".runs").exists()
+
+
+def test_experiment_lifecycle(runs: dict[float, str], repo: Path) -> None:
+    client = MlflowClient()
+    assert client.create_experiment("new", tags={"team": "a"}) == "new"
+    with pytest.raises(MlflowException, match="already exists") as caught:
+        client.create_experiment("new")
+    assert caught.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    client.set_experiment_tag("new", "owner", "bob")
+    client.delete_experiment_tag("new", "team")
+    assert client.get_experiment("new").tags == {"owner": "bob"}
+    client.delete_experiment("other")
+    assert client.get_experiment("other").lifecycle_stage == "deleted"
+    assert "other" not in [e.name for e in client.search_experiments()]
+    assert [e.name for e in client.search_experiments(ViewType.DELETED_ONLY)] == ["other"]
+    assert client.search_runs("other") == []  # its runs leave the active view with it
+    assert [r.info.run_id for r in client.search_runs("other", run_view_type=ViewType.ALL)] == [runs[1.0]]
+    with pytest.raises(MlflowException, match="deleted experiment"):
+        gittrack.set_experiment("other")
+    client.restore_experiment("other")
+    assert [r.info.run_id for r in client.search_runs("other")] == [runs[1.0]]
+
+
+def test_rename_experiment_moves_its_runs(runs: dict[float, str]) -> None:
+    client = MlflowClient()
+    client.set_experiment_tag("other", "team", "a")
+    client.rename_experiment("other", "renamed")
+    assert client.get_experiment_by_name("other") is None
+    renamed = client.get_experiment("renamed")
+    assert renamed.tags == {"team": "a"}
+    assert client.get_run(runs[1.0]).info.experiment_id == "renamed"
+    assert [r.info.run_id for r in client.search_runs("renamed")] == [runs[1.0]]
+
+
+def test_experiment_files_merge_as_one_file_per_change(runs: dict[float, str], repo: Path) -> None:
+    client = MlflowClient()
+    client.set_experiment_tag("other", "a", "1")
+    client.set_experiment_tag("other", "b", "2")
+    files = sorted((repo / ".runs" / "experiments" / "other").iterdir())
+    assert len(files) == 3  # created by set_experiment, then two tags: one file each
+    assert yamlio.load(files[-1].read_text())["tags"] == {"b": "2"}
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -278,8 +328,9 @@ def test_delete_and_restore_a_run(runs: dict[float, str]) -> None:
     assert listed(ViewType.DELETED_ONLY) == [gone]
     assert gone in listed(ViewType.ALL)
     assert len(listed(ViewType.ALL)) == 4
-    assert gone not in list(gittrack.search_runs()["run_id"])
-    assert list(gittrack.search_runs(run_view_type=ViewType.DELETED_ONLY)["run_id"]) == [gone]
+    assert gone not in list(gittrack.search_runs(search_all_experiments=True)["run_id"])
+    deleted_only = gittrack.search_runs(run_view_type=ViewType.DELETED_ONLY, search_all_experiments=True)
+    assert list(deleted_only["run_id"]) == [gone]
     assert client.get_run(gone).info.lifecycle_stage == "deleted"
     deleted = client.search_runs(run_view_type=ViewType.DELETED_ONLY)
     assert deleted[0].info.lifecycle_stage == "deleted"
@@ -294,10 +345,8 @@ def test_delete_and_restore_a_run(runs: dict[float, str]) -> None:
 def test_an_experiment_whose_runs_are_all_deleted_is_still_found(runs: dict[float, str]) -> None:
     client = MlflowClient()
     client.delete_run(runs[1.0])
-    gittrack.set_experiment("nyc-taxi-experiment")  # the experiment set in this process is always listed
     assert client.get_experiment_by_name("other") is not None
-    assert [e.name for e in client.search_experiments()] == ["nyc-taxi-experiment"]
-    assert [e.name for e in client.search_experiments(ViewType.ALL)] == ["nyc-taxi-experiment", "other"]
+    assert [e.name for e in client.search_experiments()] == ["other", "nyc-taxi-experiment", "Default"]
 
 
 def test_delete_an_unknown_run(repo: Path) -> None:

@@ -54,10 +54,10 @@ def test_all_finished_skips_running_runs_and_writes_the_summary(repo: Path) -> N
     # rmse is the metric most runs have (no metrics: in .gittrack.yml)
     assert last_message(repo) == "gittrack: 3 runs in linear-fit (best rmse 0.107: lr0.3-e80)"
     files = committed_files(repo)
-    assert {f.split("/")[1] for f in files} == {a, b, c}
+    assert {f.split("/")[1] for f in files} == {a, b, c, "experiments"}  # experiments: set_experiment
     assert all(f.startswith(".runs/") for f in files)
     assert f".runs/{a}/metrics/rmse.csv" in files
-    assert status(repo) and all(line.startswith(f"?? .runs/{busy}/") for line in status(repo))
+    assert status(repo) and all(line.startswith(f"?? .runs/{busy}/") for line in status(repo)), status(repo)
     sha = git(repo, "rev-parse", "HEAD")
     summary = "gittrack: 3 runs in linear-fit (best rmse 0.107: lr0.3-e80)"
     assert result.stderr == f"[{sha[:8]}] {summary} (3 run(s), {len(files)} file(s))\n"
@@ -89,7 +89,7 @@ def test_only_the_runs_are_committed_unless_with_code(repo: Path) -> None:
     result = invoke("commit", "first", "-m", "my message")
     assert result.exit_code == 0, result.stderr
     assert last_message(repo) == "my message"
-    assert {f.split("/")[1] for f in committed_files(repo)} == {first}
+    assert {f.split("/")[1] for f in committed_files(repo)} == {first, "experiments"}
     assert git(repo, "diff", "--cached", "--name-only") == "notes.txt"  # still staged, not committed
     second = log_run("second", rmse=0.5)
     assert invoke("commit", second, "--with-code").exit_code == 0

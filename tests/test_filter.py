@@ -220,8 +220,8 @@ def test_parse_filter_builds_identifiers_with_frame_columns() -> None:
     assert expr == BoolOp(
         "AND",
         (
-            Comparison(Identifier("metrics", "val loss"), "<", 1.0),
-            Comparison(Identifier("attributes", "experiment_id"), "=", "x"),
+            Comparison(Identifier("metrics", "val loss", "number"), "<", 1.0),
+            Comparison(Identifier("attributes", "experiment_id", "string"), "=", "x"),
         ),
     )
 
@@ -400,7 +400,7 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
         ("metrics.`val loss < 1", "column 9: unterminated key: expected a closing `"),
         (
             "foo.x > 1",
-            "column 1: unknown prefix 'foo': expected metrics., params., tags. or attributes.",
+            "column 1: unknown prefix 'foo': expected metrics., params., tags., attributes. or datasets.",
         ),
         (
             "rmse < 1",
@@ -409,7 +409,8 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
         (
             "attributes.foo = 'x'",
             "column 1: unknown attribute 'foo': expected one of run_id, run_name, status, "
-            "experiment_id, lifecycle_stage, start_time, end_time, duration",
+            "experiment_id, lifecycle_stage, user, artifact_uri, parent_run_id, start_time, "
+            "end_time, duration",
         ),
         (
             "metrics. > 1",
@@ -567,7 +568,8 @@ def test_parse_order_by_forms(keys: Any, expected: list[OrderKey]) -> None:
             "attributes.nope DESC",
             "filter error at column 1: invalid order-by key 'attributes.nope DESC': "
             "unknown attribute 'nope': expected one of run_id, run_name, status, "
-            "experiment_id, lifecycle_stage, start_time, end_time, duration",
+            "experiment_id, lifecycle_stage, user, artifact_uri, parent_run_id, start_time, "
+            "end_time, duration",
         ),
         (
             "metrics.rmse DESC ASC",

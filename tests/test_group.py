@@ -177,7 +177,7 @@ def test_library_group_runs_and_pretty(runs: Path) -> None:
 
 
 def test_search_runs_group_by(runs: Path) -> None:
-    grouped = mlflow.search_runs(group_by="params.depth", agg=["count"])
+    grouped = mlflow.search_runs(group_by="params.depth", agg=["count"], search_all_experiments=True)
     assert isinstance(grouped, pd.DataFrame)
     assert grouped.to_dict(orient="list") == {
         "params.depth": [3, 5],

@@ -110,7 +110,7 @@ def test_ls_rev_shows_exactly_the_runs_committed_there(history: dict[str, str]) 
     assert listed("--rev", "HEAD") == sorted([*at_c2, history["r3"]])
     assert listed() == sorted(history[k] for k in ("r1", "r2", "r3", "r4", "x"))
     assert sorted(r.info.run_id for r in Client().search_runs("linear-fit", rev="HEAD~1")) == at_c2
-    frame = gittrack.search_runs(rev=history["c2"])
+    frame = gittrack.search_runs(rev=history["c2"], search_all_experiments=True)
     assert sorted(frame["run_id"]) == at_c2
     assert listed("--rev", history["c1"]) == []
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import gittrack
-from gittrack.errors import FilterError
+from gittrack.errors import FilterError, MlflowException
 from gittrack.query import index
 from gittrack.store import context, layout
 from gittrack.store.layout import Meta
@@ -128,6 +128,13 @@ def private_store(shared_store: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     return store
 
 
+def search(*args: Any, **kwargs: Any) -> Any:
+    """``gittrack.search_runs`` over every experiment (MLflow's default is the active one)."""
+    if not args and "experiment_ids" not in kwargs and "experiment_names" not in kwargs:
+        kwargs.setdefault("search_all_experiments", True)
+    return gittrack.search_runs(*args, **kwargs)
+
+
 def ids(found: pd.DataFrame | list[Run]) -> list[str]:
     if isinstance(found, pd.DataFrame):
         return list(found["run_id"])
@@ -138,7 +145,7 @@ def ids(found: pd.DataFrame | list[Run]) -> list[str]:
 
 
 def test_dataframe_has_mlflow_columns(store: Path) -> None:
-    df = gittrack.search_runs()
+    df = search()
     assert isinstance(df, pd.DataFrame)
     for column in (
         "run_id",
@@ -170,7 +177,7 @@ def test_dataframe_has_mlflow_columns(store: Path) -> None:
 
 
 def test_times_are_utc_datetimes_as_in_mlflow(store: Path) -> None:
-    df = gittrack.search_runs().set_index("run_id")
+    df = search().set_index("run_id")
     assert isinstance(df["start_time"].dtype, pd.DatetimeTZDtype)
     assert str(df["start_time"].dt.tz) == "UTC"
     assert df.loc[A, "start_time"] == pd.Timestamp(T0 + 1000, unit="ms", tz="UTC")
@@ -179,8 +186,17 @@ def test_times_are_utc_datetimes_as_in_mlflow(store: Path) -> None:
     assert df["start_time"].max() == pd.Timestamp(T0 + 5000, unit="ms", tz="UTC")
 
 
-def test_params_keep_their_types(store: Path) -> None:
-    df = gittrack.search_runs()
+def test_params_are_strings_as_in_mlflow(store: Path) -> None:
+    df = search()
+    assert df["params.seed"].tolist() == ["5", "4", "3", "2", "1"]
+    assert df.set_index("run_id").loc[A, "params.alpha"] == "0.1"
+    assert df.set_index("run_id").loc[A, "params.random_state"] == "42"
+    assert len(df[df["params.random_state"] == "42"]) == 3  # the MLflow idiom: int 42 and string "42"
+    assert df.set_index("run_id").loc[E, "params.model"] is None
+
+
+def test_params_keep_their_types_on_request(store: Path) -> None:
+    df = search(typed_params=True)
     assert df["params.alpha"].max() == 2  # ints and floats: a float column
     assert df["params.alpha"].dtype == "float64"
     assert df["params.seed"].dtype == "int64"  # every run has it, all ints
@@ -193,15 +209,16 @@ def test_params_keep_their_types(store: Path) -> None:
 def test_an_int_param_missing_from_some_runs_is_numeric(private_store: Path) -> None:
     depth = private_store / C / layout.PARAMS
     depth.write_text(depth.read_text() + "depth: 6\n")
-    df = gittrack.search_runs().set_index("run_id")
+    df = search(typed_params=True).set_index("run_id")
     assert df["params.depth"].dtype == "float64"  # NaN where missing, as pandas does
     assert df.loc[C, "params.depth"] == 6
     assert df["params.depth"].isna().sum() == 4
-    assert gittrack.search_runs(filter_string="params.depth IS NOT NULL")["params.depth"].dtype == "int64"
+    only = search(filter_string="params.depth IS NOT NULL", typed_params=True)
+    assert only["params.depth"].dtype == "int64"
 
 
 def test_mixed_params_stay_as_logged(store: Path) -> None:
-    df = gittrack.search_runs().set_index("run_id")
+    df = search(typed_params=True).set_index("run_id")
     assert df["params.lr"].dtype == object
     assert df.loc[A, "params.lr"] == 0.01
     assert df.loc[D, "params.lr"] == "fast"
@@ -209,14 +226,14 @@ def test_mixed_params_stay_as_logged(store: Path) -> None:
 
 
 def test_empty_results_keep_column_types(store: Path) -> None:
-    df = gittrack.search_runs(filter_string="metrics.rmse > 100")
+    df = search(filter_string="metrics.rmse > 100")
     assert isinstance(df["start_time"].dtype, pd.DatetimeTZDtype)
     assert df["metrics.rmse"].dtype == "float64"
     assert df["artifact_uri"].dtype == df["run_id"].dtype
 
 
 def test_list_output_gives_run_objects(store: Path) -> None:
-    runs = gittrack.search_runs(output_format="list", order_by=["metrics.rmse ASC"])
+    runs = search(output_format="list", order_by=["metrics.rmse ASC"])
     assert isinstance(runs, list)
     assert ids(runs) == [C, A, B, E, D]
     best = runs[0]
@@ -234,7 +251,7 @@ def test_list_output_gives_run_objects(store: Path) -> None:
 
 
 def test_list_output_has_the_system_tags_of_get_run(store: Path) -> None:
-    for run in gittrack.search_runs(output_format="list"):
+    for run in search(output_format="list"):
         full = gittrack.get_run(run.info.run_id)
         assert run.data.tags["mlflow.runName"] == run.info.run_name
         assert run.data.tags["mlflow.source.git.commit"] == full.data.tags["mlflow.source.git.commit"]
@@ -242,24 +259,29 @@ def test_list_output_has_the_system_tags_of_get_run(store: Path) -> None:
 
 
 def test_unknown_output_format_is_refused_before_reading(private_store: Path, reads: list[Path]) -> None:
-    with pytest.raises(ValueError, match="output_format"):
-        gittrack.search_runs(output_format="arrow")
+    with pytest.raises(MlflowException, match="Unsupported output format: arrow") as caught:
+        search(output_format="arrow")
+    assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
     assert reads == []
 
 
-@pytest.mark.parametrize("bad", [-1, 2.5, "3", True])
+@pytest.mark.parametrize("bad", [2.5, "3", True])
 def test_a_bad_max_results_is_refused_before_reading(
     private_store: Path, reads: list[Path], bad: Any
 ) -> None:
-    with pytest.raises(ValueError, match="max_results"):
-        gittrack.search_runs(max_results=bad)
+    with pytest.raises(MlflowException, match="max_results"):
+        search(max_results=bad)
     assert reads == []
+
+
+def test_a_max_results_below_one_finds_nothing_as_in_mlflow(store: Path) -> None:
+    assert ids(search(max_results=0)) == [] and ids(search(max_results=-1)) == []
 
 
 def test_max_results_accepts_numpy_integers(store: Path) -> None:
     import numpy as np
 
-    assert ids(gittrack.search_runs(max_results=np.int64(1))) == [E]
+    assert ids(search(max_results=np.int64(1))) == [E]
 
 
 def test_an_int_param_beyond_64_bits_is_kept_exactly(private_store: Path) -> None:
@@ -267,24 +289,24 @@ def test_an_int_param_beyond_64_bits_is_kept_exactly(private_store: Path) -> Non
     params.write_text(params.read_text() + f"hash: {2**64 + 1}\n")
     params = private_store / B / layout.PARAMS
     params.write_text(params.read_text() + "hash: 3\n")
-    df = gittrack.search_runs(filter_string="params.hash IS NOT NULL").set_index("run_id")
+    df = search(filter_string="params.hash IS NOT NULL", typed_params=True).set_index("run_id")
     assert df.loc[A, "params.hash"] == 2**64 + 1
     assert df.loc[B, "params.hash"] == 3
-    assert ids(gittrack.search_runs(filter_string=f"params.hash = '{2**64 + 1}'")) == [A]
+    assert ids(search(filter_string=f"params.hash = '{2**64 + 1}'")) == [A]
 
 
 def test_nothing_found(store: Path) -> None:
-    df = gittrack.search_runs(filter_string="metrics.rmse > 100")
+    df = search(filter_string="metrics.rmse > 100")
     assert df.empty
     assert {"run_id", "start_time", "metrics.rmse"} <= set(df.columns)
-    assert gittrack.search_runs(filter_string="metrics.rmse > 100", output_format="list") == []
+    assert search(filter_string="metrics.rmse > 100", output_format="list") == []
 
 
 def test_an_empty_store(repo: Path) -> None:
-    df = gittrack.search_runs()
+    df = search()
     assert df.empty
     assert "run_id" in df.columns
-    assert gittrack.search_runs(output_format="list") == []
+    assert search(output_format="list") == []
     assert not (repo / ".runs").exists()
 
 
@@ -304,11 +326,11 @@ def test_an_empty_store(repo: Path) -> None:
     ],
 )
 def test_experiment_ids_are_names(store: Path, kwargs: dict[str, Any], expected: list[str]) -> None:
-    assert ids(gittrack.search_runs(**kwargs)) == expected
+    assert ids(search(**kwargs)) == expected
 
 
 def test_positional_arguments_follow_mlflow(store: Path) -> None:
-    df = gittrack.search_runs(["nyc"], "metrics.rmse < 7", ViewType.ACTIVE_ONLY, 5, ["metrics.rmse ASC"])
+    df = search(["nyc"], "metrics.rmse < 7", ViewType.ACTIVE_ONLY, 5, ["metrics.rmse ASC"])
     assert ids(df) == [A]
 
 
@@ -349,8 +371,8 @@ def test_positional_arguments_follow_mlflow(store: Path) -> None:
     ],
 )
 def test_filter_semantics_end_to_end(store: Path, text: str, expected: list[str]) -> None:
-    assert ids(gittrack.search_runs(filter_string=text)) == expected
-    assert ids(gittrack.search_runs(filter_string=text, output_format="list")) == expected
+    assert ids(search(filter_string=text)) == expected
+    assert ids(search(filter_string=text, output_format="list")) == expected
 
 
 # -- order ------------------------------------------------------------------------------------
@@ -373,13 +395,13 @@ def test_filter_semantics_end_to_end(store: Path, text: str, expected: list[str]
     ],
 )
 def test_order_by(store: Path, order_by: Any, expected: list[str]) -> None:
-    assert ids(gittrack.search_runs(order_by=order_by)) == expected
+    assert ids(search(order_by=order_by)) == expected
 
 
 def test_max_results(store: Path) -> None:
-    assert ids(gittrack.search_runs(max_results=2)) == [E, D]
-    assert ids(gittrack.search_runs(max_results=2, order_by=["metrics.rmse"], output_format="list")) == [C, A]
-    assert ids(gittrack.search_runs(max_results=0)) == []
+    assert ids(search(max_results=2)) == [E, D]
+    assert ids(search(max_results=2, order_by=["metrics.rmse"], output_format="list")) == [C, A]
+    assert ids(search(max_results=0)) == []
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -413,7 +435,7 @@ def test_a_bad_filter_is_reported_before_anything_is_read(
     private_store: Path, reads: list[Path], kwargs: dict[str, Any], column: int | None
 ) -> None:
     with pytest.raises(FilterError) as caught:
-        gittrack.search_runs(**kwargs)
+        search(**kwargs)
     if column is not None:
         assert str(caught.value).startswith(f"filter error at column {column}:")
         assert caught.value.column == column
@@ -422,13 +444,13 @@ def test_a_bad_filter_is_reported_before_anything_is_read(
     assert reads == []
     assert not (private_store / layout.CACHE_DIR).exists()
     with pytest.raises(FilterError):
-        gittrack.search_runs(output_format="list", **kwargs)
+        search(output_format="list", **kwargs)
     assert reads == []
 
 
 def test_filter_error_is_a_value_error(store: Path) -> None:
     with pytest.raises(ValueError, match=r"^filter error at column \d+: "):
-        gittrack.search_runs(filter_string="metrics.rmse <> 3")
+        search(filter_string="metrics.rmse <> 3")
 
 
 # -- views ------------------------------------------------------------------------------------
@@ -437,14 +459,14 @@ def test_filter_error_is_a_value_error(store: Path) -> None:
 def test_run_view_types(private_store: Path) -> None:
     meta = private_store / B / layout.META
     meta.write_text(meta.read_text().replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
-    assert B not in ids(gittrack.search_runs())
-    assert ids(gittrack.search_runs(run_view_type=ViewType.DELETED_ONLY)) == [B]
-    assert ids(gittrack.search_runs(run_view_type=ViewType.ALL)) == [E, D, C, B, A]
-    assert ids(gittrack.search_runs(run_view_type=3)) == [E, D, C, B, A]
+    assert B not in ids(search())
+    assert ids(search(run_view_type=ViewType.DELETED_ONLY)) == [B]
+    assert ids(search(run_view_type=ViewType.ALL)) == [E, D, C, B, A]
+    assert ids(search(run_view_type=3)) == [E, D, C, B, A]
 
 
 def test_nan_metric_values_are_missing_in_run_objects(store: Path) -> None:
-    (run,) = gittrack.search_runs(filter_string=f"attributes.run_id = '{B}'", output_format="list")
+    (run,) = search(filter_string=f"attributes.run_id = '{B}'", output_format="list")
     assert run.data.metrics["rmse"] == 7.5
     mae = run.data.metrics.get("mae", math.nan)
     assert math.isnan(mae)

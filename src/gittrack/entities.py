@@ -2,12 +2,30 @@
 
 from gittrack.tracking.entities import (
     Experiment,
+    ExperimentTag,
+    FileInfo,
+    LifecycleStage,
     Metric,
+    Param,
     Run,
     RunData,
     RunInfo,
     RunStatus,
+    RunTag,
     ViewType,
 )
 
-__all__ = ["Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"]
+__all__ = [
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

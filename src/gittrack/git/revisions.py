@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -77,19 +77,27 @@ def _cat_blobs(root: Path, oids: Collection[str]) -> dict[str, bytes]:
 
 
 def read_tree_files(
-    root: Path, rev: str, prefix: str, *, names: Sequence[str] | None = None
+    root: Path,
+    rev: str,
+    prefix: str,
+    *,
+    names: Sequence[str] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> dict[str, bytes]:
     """Every file under directory ``prefix`` at ``rev``, keyed by path relative to ``prefix``.
 
     With ``names``, only files whose basename is one of them (``meta.yaml``...), so reading
-    run summaries never loads artifacts.  Two git processes whatever the number of files,
-    and nothing is checked out.  Contents are raw blobs: no line-ending conversion, and Git
-    LFS files come back as their pointer text.  ``{}`` when ``prefix`` does not exist there.
+    run summaries never loads artifacts; with ``select``, only the paths it accepts.  Two
+    git processes whatever the number of files, and nothing is checked out.  Contents are
+    raw blobs: no line-ending conversion, and Git LFS files come back as their pointer text.
+    ``{}`` when ``prefix`` does not exist there.
     """
     entries = _ls_tree(root, rev, prefix)
     if names is not None:
         wanted = set(names)
         entries = [(p, oid) for p, oid in entries if posixpath.basename(p) in wanted]
+    if select is not None:
+        entries = [(p, oid) for p, oid in entries if select(p)]
     blobs = _cat_blobs(root, {oid for _, oid in entries})
     return {path: blobs[oid] for path, oid in entries}
 

@@ -1,8 +1,9 @@
 """``gittrack commit``: commit finished runs (and, if asked, the code) with a summary message.
 
 This is the one place gittrack commits, and only because the user ran it.  It stages
-exactly the uncommitted files of the chosen run directories (plus, with ``with_code``, the
-tracked changes outside the store, as ``git add -u`` would) and commits only those paths:
+exactly the uncommitted files of the chosen run directories and of the store's experiment
+and registry metadata (plus, with ``with_code``, the tracked changes outside the store, as
+``git add -u`` would) and commits only those paths:
 anything else the user had staged stays staged and out of the commit.
 """
 
@@ -61,6 +62,7 @@ def commit(
     if not chosen:
         raise GittrackError("nothing to commit: the runs are committed already (see `git status`)")
     paths = [path for r in chosen for path in pending[r.run_id]]
+    paths += [path for name in sorted(layout.RESERVED) for path in pending.get(name, [])]
     for line in big_artifacts(root, prefix, paths, limit_mb=float(config.get("artifacts", "max_commit_mb"))):
         say(line)
     if with_code:

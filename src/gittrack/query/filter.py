@@ -36,6 +36,7 @@ from gittrack.query.filter_parse import (
     parse_order_by,
     resolve_identifier,
 )
+from gittrack.query.schema import RUNS, Schema
 
 __all__ = [
     "Expr",
@@ -64,16 +65,16 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 _TIEBREAKERS = (OrderKey("start_time", ascending=False), OrderKey("run_id", ascending=True))
 
 
-def filter_mask(df: pd.DataFrame, text: str | None) -> pd.Series:
+def filter_mask(df: pd.DataFrame, text: str | None, schema: Schema = RUNS) -> pd.Series:
     """A boolean Series aligned with ``df.index``: True for runs matching ``text``."""
-    expr = parse_filter(text)
+    expr = parse_filter(text, schema)
     mask = np.ones(len(df), dtype=bool) if expr is None else _evaluate(expr, df)
     return pd.Series(mask, index=df.index, dtype=bool)
 
 
-def filter_frame(df: pd.DataFrame, text: str | None) -> pd.DataFrame:
+def filter_frame(df: pd.DataFrame, text: str | None, schema: Schema = RUNS) -> pd.DataFrame:
     """The rows of ``df`` matching ``text`` (all rows when it is empty)."""
-    return df[filter_mask(df, text).to_numpy()]
+    return df[filter_mask(df, text, schema).to_numpy()]
 
 
 def _evaluate(expr: Expr, df: pd.DataFrame) -> Mask:
@@ -198,16 +199,22 @@ def _number(value: object) -> float:
     return math.nan
 
 
-def sort_frame(df: pd.DataFrame, keys: Sequence[str] | str | None) -> pd.DataFrame:
+def sort_frame(
+    df: pd.DataFrame,
+    keys: Sequence[str] | str | None,
+    schema: Schema = RUNS,
+    *,
+    params_as_text: bool = False,
+) -> pd.DataFrame:
     """Sort runs by order-by keys, missing values last, ties broken deterministically.
 
     With no keys the order is newest first (``start_time DESC``); ``start_time
     DESC`` and then ``run_id`` always follow the given keys.
     """
     arrays: list[npt.NDArray[Any]] = []
-    for key in _with_tiebreakers(parse_order_by(keys)):
+    for key in _with_tiebreakers(parse_order_by(keys, schema)):
         if key.column in df.columns:
-            arrays.extend(_sort_arrays(df[key.column], key))
+            arrays.extend(_sort_arrays(df[key.column], key, params_as_text))
     # The original position as the last key makes equal rows keep their order.
     arrays.append(np.arange(len(df)))
     positions = np.lexsort(arrays[::-1])  # lexsort sorts by its last array first
@@ -220,7 +227,7 @@ def _with_tiebreakers(keys: list[OrderKey]) -> list[OrderKey]:
     return keys + [key for key in _TIEBREAKERS if key.column not in seen]
 
 
-def _sort_arrays(series: pd.Series, key: OrderKey) -> list[npt.NDArray[Any]]:
+def _sort_arrays(series: pd.Series, key: OrderKey, params_as_text: bool = False) -> list[npt.NDArray[Any]]:
     """Sort keys for one column, most significant first, the direction applied.
 
     The first array is always the missing flag and is never negated, so that
@@ -231,7 +238,7 @@ def _sort_arrays(series: pd.Series, key: OrderKey) -> list[npt.NDArray[Any]]:
         values = _numbers(series)
         missing = np.isnan(values)
         arrays = [np.where(missing, 0.0, values)]
-    elif str(series.name).startswith("params."):
+    elif str(series.name).startswith("params.") and not params_as_text:
         missing, arrays = _mixed_sort_arrays(series)
     else:
         texts, present = _texts(series)

@@ -27,6 +27,8 @@ from typing import TypeAlias, TypeVar
 
 from gittrack.errors import FilterError
 from gittrack.query.filter_lex import Problem, Token, tokenize
+from gittrack.query.schema import EXPERIMENTS as EXPERIMENTS
+from gittrack.query.schema import RUNS, Schema
 
 # MLflow accepts each prefix in several spellings.
 _PREFIX_SPELLINGS = {
@@ -35,12 +37,15 @@ _PREFIX_SPELLINGS = {
     "tags": ("tags", "tag"),
     "attributes": ("attributes", "attribute", "attr", "run"),
 }
+_PREFIX_SPELLINGS["datasets"] = ("datasets", "dataset")
 _PREFIXES = {alias: kind for kind, aliases in _PREFIX_SPELLINGS.items() for alias in aliases}
-_SINGULAR = {"metrics": "metric", "params": "param", "tags": "tag", "attributes": "attribute"}
-STRING_ATTRIBUTES = ("run_id", "run_name", "status", "experiment_id", "lifecycle_stage")
-NUMERIC_ATTRIBUTES = ("start_time", "end_time", "duration")
-ATTRIBUTES = STRING_ATTRIBUTES + NUMERIC_ATTRIBUTES
-_ATTRIBUTE_NAMES = {name: name for name in ATTRIBUTES} | {"experiment": "experiment_id"}
+_SINGULAR = {
+    "metrics": "metric",
+    "params": "param",
+    "tags": "tag",
+    "attributes": "attribute",
+    "datasets": "dataset",
+}
 
 _COMPARATORS = ("=", "!=", "<", "<=", ">", ">=")
 _ORDERING = ("<", "<=", ">", ">=")
@@ -55,8 +60,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Identifier:
-    kind: str  # metrics, params, tags or attributes
+    kind: str  # metrics, params, tags, attributes or datasets
     key: str
+    type: str = "any"  # "number" or "string" when it compares only with those
 
     @property
     def column(self) -> str:
@@ -66,12 +72,12 @@ class Identifier:
     @property
     def numeric(self) -> bool:
         """Compares only with numbers."""
-        return self.kind == "metrics" or self.key in NUMERIC_ATTRIBUTES
+        return self.type == "number"
 
     @property
     def textual(self) -> bool:
         """Compares only with strings."""
-        return self.kind == "attributes" and self.key in STRING_ATTRIBUTES
+        return self.type == "string"
 
     def describe(self) -> str:
         return f"{_SINGULAR[self.kind]} '{self.key}'"
@@ -112,22 +118,32 @@ class OrderKey:
     ascending: bool = True
 
 
-def _make_identifier(prefix: str, key: str, pos: int = 0) -> Identifier:
+def _make_identifier(prefix: str, key: str, pos: int = 0, schema: Schema = RUNS) -> Identifier:
     kind = _PREFIXES.get(prefix.lower())
-    if kind is None:
-        raise Problem(f"unknown prefix '{prefix}': expected metrics., params., tags. or attributes.", pos)
+    if kind is None or kind not in schema.kinds:
+        allowed = _either([f"{k}." for k in _PREFIX_SPELLINGS if k in schema.kinds])
+        of = "" if schema is RUNS else f" for {schema.what}"
+        raise Problem(f"unknown prefix '{prefix}'{of}: expected {allowed}", pos)
     if not key:
         raise Problem(f"empty key after '{prefix}.'", pos)
+    if kind == "metrics":
+        return Identifier(kind, key, "number")
     if kind != "attributes":
         return Identifier(kind, key)
-    name = _ATTRIBUTE_NAMES.get(key.lower())
+    return _attribute(key, schema, pos)
+
+
+def _attribute(spelling: str, schema: Schema, pos: int) -> Identifier:
+    name = schema.attribute(spelling)
     if name is None:
-        raise Problem(f"unknown attribute '{key}': expected one of {', '.join(ATTRIBUTES)}", pos)
-    return Identifier(kind, name)
+        of = "" if schema is RUNS else f" of {schema.what}"
+        raise Problem(f"unknown attribute '{spelling}'{of}: expected one of {schema.attribute_list()}", pos)
+    return Identifier("attributes", name, "number" if name in schema.numbers else "string")
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, schema: Schema = RUNS) -> None:
+        self.schema = schema
         self.tokens = tokenize(text)
         self.index = 0
 
@@ -273,10 +289,10 @@ class _Parser:
             )
         prefix, dot, key = token.text.partition(".")
         if not dot:
-            return _bare(token, bare_attributes)
+            return _bare(token, bare_attributes, self.schema)
         if not key:
             key = self.quoted_key(token)
-        return _make_identifier(prefix, key, token.pos)
+        return _make_identifier(prefix, key, token.pos, self.schema)
 
     def quoted_key(self, word: Token) -> str:
         # The quoted key must touch its prefix: 'metrics. `x`' is a typo, not a key.
@@ -303,14 +319,20 @@ class _Parser:
         return OrderKey(ident.column, direction is None or direction.text.upper() == "ASC")
 
 
-def _bare(token: Token, allowed: bool) -> Identifier:
+def _bare(token: Token, allowed: bool, schema: Schema) -> Identifier:
     name = token.text
-    attribute = _ATTRIBUTE_NAMES.get(name.lower())
+    attribute = schema.attribute(name)
     if attribute is not None and allowed:
-        return Identifier("attributes", attribute)
+        return _attribute(name, schema, token.pos)
     if attribute is not None:
         raise Problem(f"'{name}' needs a prefix: write attributes.{attribute}", token.pos)
-    raise Problem(f"'{name}' needs a prefix: write metrics.{name}, params.{name} or tags.{name}", token.pos)
+    kinds = [f"{k}.{name}" for k in ("metrics", "params", "tags") if k in schema.kinds]
+    raise Problem(f"'{name}' needs a prefix: write {_either(kinds)}", token.pos)
+
+
+def _either(options: list[str]) -> str:
+    """``a, b or c``."""
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
 
 
 def _typed(ident: Identifier, token: Token) -> Value:
@@ -326,21 +348,21 @@ def _typed(ident: Identifier, token: Token) -> Value:
     return value
 
 
-def _run(text: str, context: str, rule: Callable[[_Parser], T]) -> T:
+def _run(text: str, context: str, rule: Callable[[_Parser], T], schema: Schema = RUNS) -> T:
     try:
-        return rule(_Parser(text))
+        return rule(_Parser(text, schema))
     except Problem as problem:
         raise FilterError(context + problem.message, problem.pos + 1) from None
 
 
-def parse_filter(text: str | None) -> Expr | None:
+def parse_filter(text: str | None, schema: Schema = RUNS) -> Expr | None:
     """Parse a filter; None when ``text`` is empty or only whitespace."""
     if text is None or not text.strip():
         return None
-    return _run(text, "", _Parser.filter)
+    return _run(text, "", _Parser.filter, schema)
 
 
-def parse_order_by(keys: Sequence[str] | str | None) -> list[OrderKey]:
+def parse_order_by(keys: Sequence[str] | str | None, schema: Schema = RUNS) -> list[OrderKey]:
     """Parse order-by keys such as ``["metrics.rmse ASC", "start_time"]``."""
     if keys is None:
         return []
@@ -351,7 +373,7 @@ def parse_order_by(keys: Sequence[str] | str | None) -> list[OrderKey]:
                 f"empty order-by key {key!r}: expected an identifier such as metrics.rmse, "
                 "optionally followed by ASC or DESC"
             )
-        result.extend(_run(key, f"invalid order-by key {key!r}: ", _Parser.order_by))
+        result.extend(_run(key, f"invalid order-by key {key!r}: ", _Parser.order_by, schema))
     return result
 
 

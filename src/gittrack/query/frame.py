@@ -3,7 +3,8 @@
 Columns: ``run_id``, ``run_name``, ``experiment_id``, ``status``, ``lifecycle_stage``,
 ``start_time``/``end_time`` (epoch ms), ``duration`` (s), ``user``, ``parent_run_id``,
 ``git.commit``, ``git.branch``, ``git.dirty``, then ``params.<k>`` (object dtype, the
-logged Python values), ``metrics.<k>`` (float, last value) and ``tags.<k>`` (str).
+logged Python values), ``metrics.<k>`` (float, last value) and ``tags.<k>`` (str), MLflow's
+``tags.mlflow.*`` system tags included (derived from meta.yaml, :mod:`gittrack.store.system_tags`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from gittrack.store import system_tags
 from gittrack.store.reader import RunRecord
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ def record_row(record: RunRecord) -> dict[str, Any]:
     }
     row.update({f"params.{k}": v for k, v in record.params.items()})
     row.update({f"metrics.{k}": s.last for k, s in record.metrics.items()})
+    row.update({f"tags.{k}": v for k, v in system_tags.derive(meta).items()})
     row.update({f"tags.{k}": v for k, v in record.tags.items()})
     return row
 

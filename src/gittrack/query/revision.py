@@ -17,9 +17,10 @@ from typing import Any
 from gittrack import git
 from gittrack.errors import ConfigError, CorruptRunError
 from gittrack.query.frame import record_row
-from gittrack.store import layout
+from gittrack.store import experiments, layout
 from gittrack.store.atomic import TMP_PREFIX
 from gittrack.store.config import find_root
+from gittrack.store.experiments import ExperimentRecord
 from gittrack.store.metric_csv import MetricRow, parse_history
 from gittrack.store.reader import RunRecord, parse_record
 
@@ -42,9 +43,16 @@ def records_at(
     store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
 ) -> list[RunRecord]:
     """Every readable run under the store's path at ``rev`` (a full SHA when ``resolved``)."""
+    return snapshot_at(store, rev, warn, resolved=resolved)[0]
+
+
+def snapshot_at(
+    store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
+) -> tuple[list[RunRecord], dict[str, ExperimentRecord]]:
+    """The runs and the experiments' state at ``rev``, from one tree listing and one blob read."""
     root, prefix = store_prefix(store)
     sha = rev if resolved else git.resolve_revision(root, rev)
-    files = _run_files(root, sha, prefix)
+    files, events = _summary_files(root, sha, prefix, rev)
     # A cheap superset of the runs whose meta.yaml says RUNNING (the parser decides).
     running = [r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()]
     committed = _running_histories(root, sha, prefix, running, rev) if running else {}
@@ -68,23 +76,44 @@ def records_at(
             )
         except (CorruptRunError, UnicodeDecodeError) as exc:
             warn(f"skipping run {run_id}: {exc}")
-    return records
+    return records, experiments.replay_all(events, warn)
 
 
-def _run_files(root: Path, sha: str, prefix: str) -> dict[str, dict[str, bytes]]:
-    """The summary files (meta, params, tags) of each run directory under ``prefix`` at ``sha``."""
+def _summary_files(
+    root: Path, sha: str, prefix: str, rev: str
+) -> tuple[dict[str, dict[str, bytes]], dict[str, list[tuple[str, bytes]]]]:
+    """The summary files (meta, params, tags) of each run directory under ``prefix`` at ``sha``,
+    and the experiments' event files by experiment name."""
     files: dict[str, dict[str, bytes]] = defaultdict(dict)
-    for path, blob in git.read_tree_files(root, sha, prefix, names=_NAMES).items():
+    events: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    for path, blob in git.read_tree_files(root, sha, prefix, select=_is_summary).items():
         parts = PurePosixPath(path).parts
-        if len(parts) == 2 and not parts[0].startswith("."):
+        if parts[0] == layout.EXPERIMENTS_DIR:
+            events[experiments.name_of(parts[1])].append((f"{rev}:{prefix}/{path}", blob))
+        else:
             files[parts[0]][parts[1]] = blob
-    return files
+    return files, events
+
+
+def _is_summary(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    if len(parts) == 3 and parts[0] == layout.EXPERIMENTS_DIR:
+        return parts[2].endswith(".yaml") and not parts[2].startswith(".")
+    return (
+        len(parts) == 2
+        and parts[1] in _NAMES
+        and not parts[0].startswith(".")
+        and parts[0] not in layout.RESERVED
+    )
 
 
 def load_rows_at(
     store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
-) -> list[dict[str, Any]]:
-    return [record_row(r) for r in records_at(store, rev, warn, resolved=resolved)]
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Frame rows of the runs at ``rev``, and the experiments deleted there."""
+    records, found = snapshot_at(store, rev, warn, resolved=resolved)
+    deleted = {name for name, e in found.items() if e.lifecycle_stage == layout.DELETED}
+    return [record_row(r) for r in records], deleted
 
 
 def _running_histories(

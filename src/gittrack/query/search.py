@@ -63,7 +63,8 @@ def _frame_at(store: Path, rev: str, warn: Callable[[str], None]) -> pd.DataFram
         warnings.append(message)
         warn(message)
 
-    frame = frame_from_rows(load_rows_at(store, key[1], note, resolved=True))
+    rows, deleted = load_rows_at(store, key[1], note, resolved=True)
+    frame = _mark_deleted(frame_from_rows(rows), deleted)
     if not warnings:  # a damaged run is warned about on every read
         _rev_frames[key] = frame
         while len(_rev_frames) > _MAX_REV_FRAMES:
@@ -98,8 +99,13 @@ def search(
     view: str = "active",
     rev: str | None = None,
     warn: Callable[[str], None] | None = None,
+    params_as_text: bool = False,
 ) -> pd.DataFrame:
-    """Runs matching ``filter_string`` in ``experiments``, sorted by ``order_by``."""
+    """Runs matching ``filter_string`` in ``experiments``, sorted by ``order_by``.
+
+    Runs of a deleted experiment count as deleted.  ``params_as_text`` sorts params by
+    their string form, as MLflow does; by default numbers sort as numbers.
+    """
     from gittrack.query import filter as filt
 
     if view not in VIEWS:
@@ -109,6 +115,8 @@ def search(
     if filter_string:
         filt.parse_filter(filter_string)
     frame = load_frame(store, rev=rev, warn=warn)
+    if rev is None:  # at a revision, load_frame has applied them
+        frame = _mark_deleted(frame, _deleted_experiments(store))
     if view != "all":
         frame = frame[frame["lifecycle_stage"] == view]
     if experiments:
@@ -116,10 +124,37 @@ def search(
         frame = frame[frame["experiment_id"].isin(wanted)]
     if filter_string and filter_string.strip():
         frame = filt.filter_frame(frame, filter_string)
-    frame = filt.sort_frame(frame, order_by)
+    frame = filt.sort_frame(frame, order_by, params_as_text=params_as_text)
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+def _deleted_experiments(store: Path) -> set[str]:
+    from gittrack.query.experiments import deleted_experiments
+
+    return deleted_experiments(store)
+
+
+def _mark_deleted(frame: pd.DataFrame, deleted: set[str]) -> pd.DataFrame:
+    """Runs of a deleted experiment count as deleted (their files are not rewritten)."""
+    if not deleted:
+        return frame
+    hidden = frame["experiment_id"].isin(list(deleted)).to_numpy()
+    if not hidden.any():
+        return frame
+    frame = frame.copy()
+    frame.loc[hidden, "lifecycle_stage"] = "deleted"
+    return frame
+
+
+def experiment_starts(store: Path) -> dict[str, int]:
+    """Each experiment that has runs (deleted ones too), with its earliest run's start time."""
+    frame = load_frame(store)
+    if frame.empty:
+        return {}
+    starts = frame.groupby("experiment_id")["start_time"].min()
+    return {str(k): int(v) for k, v in starts.items()}
 
 
 def _limit(max_results: int | None) -> int | None:

@@ -18,6 +18,10 @@ GIT_DIFF = "git.diff"
 ENVIRONMENT = "environment.txt"
 OUTPUT_LOG = "output.log"
 CACHE_DIR = ".cache"
+EXPERIMENTS_DIR = "experiments"  # experiment metadata (store/experiments.py)
+MODELS_DIR = "models"  # the model registry
+# Directories of a store that are not runs: never listed, read or collected as runs.
+RESERVED = frozenset({EXPERIMENTS_DIR, MODELS_DIR})
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 ACTIVE, DELETED = "active", "deleted"

@@ -175,7 +175,11 @@ def run_names(store: Path) -> list[str]:
     except FileNotFoundError:
         return []
     with entries:
-        return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
+        return sorted(
+            e.name
+            for e in entries
+            if not e.name.startswith(".") and e.name not in layout.RESERVED and e.is_dir()
+        )
 
 
 def scan(store: Path, warn: Callable[[str], None]) -> Iterator[RunRecord]:

@@ -151,6 +151,15 @@ class RunWriter:
             self._append(layout.TAGS, "".join(yamlio.dump_entry(k, v) for k, v in checked.items()))
             self.tags.update(checked)
 
+    def delete_tag(self, key: str) -> None:
+        """Remove a tag: tags.yaml is rewritten (atomically) without it, in canonical form."""
+        if key not in self.tags:
+            return
+        del self.tags[key]
+        text = yamlio.dump(self.tags, sort_keys=True)
+        write_atomic(self.run_dir / layout.TAGS, text)
+        self._sizes[layout.TAGS] = len(text.encode("utf-8"))
+
     def _append(self, filename: str, text: str) -> None:
         data = text.encode("utf-8")
         with open(self.run_dir / filename, "ab", buffering=0) as handle:
@@ -224,8 +233,8 @@ class RunWriter:
             status=status,
             end_time=end_time or now_ms(),
             metrics=self._summaries(summaries_from_files),
-            # delete_run/restore_run may have changed the stage on disk while the run was live
-            lifecycle_stage=self._stage_on_disk(),
+            # delete_run, a rename or a note may have changed meta.yaml while the run was live
+            **self._edits_on_disk(),
         )
         write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
         return self.meta
@@ -250,12 +259,13 @@ class RunWriter:
             return {k: s for k, s in found.items() if s is not None}
         return {k: s for k, acc in self.metrics.items() if (s := acc.summary()) is not None}
 
-    def _stage_on_disk(self) -> str:
+    def _edits_on_disk(self) -> dict[str, Any]:
+        """The editable fields as meta.yaml has them now (see :func:`set_meta_fields`)."""
         try:
-            stage = load_mapping(self.run_dir / layout.META).get("lifecycle_stage")
-        except CorruptRunError:
-            stage = None
-        return str(stage or self.meta.lifecycle_stage)
+            on_disk = parse_meta((self.run_dir / layout.META).read_bytes(), str(self.run_dir))
+        except (CorruptRunError, OSError):
+            return {}
+        return {name: getattr(on_disk, name) for name in EDITABLE}
 
     def write_meta(self, **changes: Any) -> None:
         self.meta = self.meta.with_changes(**changes)
@@ -269,9 +279,27 @@ class RunWriter:
 
 def set_lifecycle_stage(run_dir: Path, stage: str) -> None:
     """Mark a run deleted or active again: one atomic rewrite of its meta.yaml."""
+    set_meta_fields(run_dir, lifecycle_stage=stage)
+
+
+def set_meta_fields(run_dir: Path, **changes: Any) -> Meta:
+    """Change fields of a run's meta.yaml from outside its writer: one atomic rewrite.
+
+    Only the fields a run's owner merges back when it ends (:data:`EDITABLE`) may change
+    this way, so an edit of a live run is not lost when its writer finishes.
+    """
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"meta.yaml fields {sorted(unknown)} belong to the run's writer")
     path = run_dir / layout.META
-    meta = parse_meta(path.read_bytes(), str(path)).with_changes(lifecycle_stage=stage)
+    meta = parse_meta(path.read_bytes(), str(path)).with_changes(**changes)
     write_atomic(path, yamlio.dump(meta.to_dict()))
+    return meta
+
+
+# Fields of meta.yaml that another process may change while the run is live (delete/restore,
+# rename, the note, a renamed experiment); the writer re-reads them when it ends.
+EDITABLE = frozenset({"lifecycle_stage", "name", "description", "experiment"})
 
 
 def compact(run_dir: Path) -> None:

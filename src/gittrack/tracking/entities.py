@@ -15,6 +15,7 @@ from gittrack.store import layout
 from gittrack.store.layout import Meta
 from gittrack.store.names import param_str as param_str  # re-exported: Run.data.params
 from gittrack.store.reader import RunRecord
+from gittrack.store.system_tags import derive as system_tags_of
 from gittrack.store.writer import RunWriter
 
 
@@ -54,6 +55,43 @@ class Metric:
     value: float
     timestamp: int
     step: int
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ExperimentTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """An artifact as ``list_artifacts`` reports it; ``file_size`` is None for a directory."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+class LifecycleStage:
+    ACTIVE = layout.ACTIVE
+    DELETED = layout.DELETED
+
+    @staticmethod
+    def matches_view_type(view_type: int, lifecycle_stage: str) -> bool:
+        view = ViewType.from_any(view_type)
+        return view == ViewType.ALL or (lifecycle_stage == layout.ACTIVE) == (view == ViewType.ACTIVE_ONLY)
 
 
 @dataclass(frozen=True)
@@ -112,18 +150,7 @@ def system_tags(record: RunRecord) -> dict[str, str]:
 
 def meta_system_tags(meta: Meta) -> dict[str, str]:
     """The ``mlflow.*`` tags of a run's meta.yaml."""
-    tags = {"mlflow.runName": meta.name}
-    if meta.user:
-        tags["mlflow.user"] = meta.user
-    if meta.parent_run_id:
-        tags["mlflow.parentRunId"] = meta.parent_run_id
-    if meta.description:
-        tags["mlflow.note.content"] = meta.description
-    if meta.source.get("entry_point"):
-        tags["mlflow.source.name"] = str(meta.source["entry_point"])
-    if meta.git and meta.git.get("commit"):
-        tags["mlflow.source.git.commit"] = str(meta.git["commit"])
-    return tags
+    return system_tags_of(meta)
 
 
 def run_info(meta: Meta, status: str, run_dir: Path | str) -> RunInfo:

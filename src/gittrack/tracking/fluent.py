@@ -17,20 +17,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gittrack.errors import RunStateError
-from gittrack.store import artifacts
+from gittrack.errors import MlflowException, RunStateError
+from gittrack.store import artifacts, layout
 from gittrack.store.config import load_config
 from gittrack.store.reader import find_run_dir
 from gittrack.store.writer import RunWriter
-from gittrack.tracking import experiments, hooks, writers
+from gittrack.tracking import hooks, writers
 from gittrack.tracking.client import Client
 from gittrack.tracking.entities import Experiment, Run, RunData, RunInfo
 from gittrack.tracking.environ import ENV_EXPERIMENT, ENV_RUN_ID
+from gittrack.tracking.experiments import DEFAULT
+from gittrack.tracking.experiments import experiment_name as experiment_id_name
 from gittrack.tracking.uri import get_tracking_uri as get_tracking_uri
 from gittrack.tracking.uri import is_tracking_uri_set as is_tracking_uri_set
 from gittrack.tracking.uri import set_tracking_uri as set_tracking_uri
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass
@@ -79,27 +84,42 @@ class ActiveRun:
 
 
 def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
-    """Make ``experiment_name`` the experiment of new runs. The id of an experiment is its name."""
-    name = experiment_name if experiment_name is not None else experiment_id
-    _state.experiment = experiments.remember(name)
-    return Client()._experiment(_state.experiment)
+    """Make an experiment the one new runs go to, creating it when it does not exist (as
+    MLflow does).  The id of an experiment is its name."""
+    if (experiment_name is None) == (experiment_id is None):
+        raise MlflowException(
+            "Must specify exactly one of: `experiment_id` or `experiment_name`.", "INVALID_PARAMETER_VALUE"
+        )
+    client = Client()
+    if experiment_name is not None:
+        found = client.ensure_experiment(experiment_name)
+    else:
+        found = client.get_experiment(experiment_id_name(experiment_id))
+    name = found.name
+    if found.lifecycle_stage == layout.DELETED:
+        raise MlflowException(
+            f"Cannot set a deleted experiment {name!r} as the active experiment. You can restore the "
+            "experiment, or permanently delete the experiment to create a new one.",
+            "INVALID_PARAMETER_VALUE",
+        )
+    _state.experiment = name
+    return found
 
 
-def _default_experiment() -> str:
+def active_experiment_id() -> str:
+    """The experiment new runs and searches go to: set_experiment's, else the environment's,
+    else .gittrack.yml's, else Default."""
     return (
         _state.experiment
         or os.environ.get(ENV_EXPERIMENT)
         or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-        or str(load_config().get("experiment") or "Default")
+        or (
+            experiment_id_name(os.environ["MLFLOW_EXPERIMENT_ID"])
+            if os.environ.get("MLFLOW_EXPERIMENT_ID")
+            else None
+        )
+        or str(load_config().get("experiment") or DEFAULT)
     )
-
-
-def get_experiment_by_name(name: str) -> Experiment | None:
-    return Client().get_experiment_by_name(name)
-
-
-def search_experiments(view_type: int = 1, max_results: int | None = None) -> list[Experiment]:
-    return Client().search_experiments(view_type, max_results)
 
 
 # -- runs ------------------------------------------------------------------------------
@@ -130,7 +150,7 @@ def start_run(
     elif run_id is not None:
         active = ActiveRun(client, _held(client, client.resume_run(run_id).info.run_id))
     else:
-        experiment = experiments.check_name(experiment_id) if experiment_id else _default_experiment()
+        experiment = experiment_id_name(experiment_id) if experiment_id else active_experiment_id()
         run = client.create_run(
             experiment, run_name=run_name, parent_run_id=parent_run_id, description=description
         )
@@ -162,7 +182,8 @@ def active_run() -> ActiveRun | None:
 def last_active_run() -> Run | None:
     """The active run, else the run most recently ended in this process."""
     if _state.stack:
-        return get_run(_state.stack[-1].run_id)
+        active = _state.stack[-1]
+        return active._client.get_run(active.run_id)
     if _state.last is None:
         return None
     store, run_id = _state.last
@@ -185,15 +206,6 @@ def _end(active: ActiveRun, status: str) -> None:
     else:
         writer.close()
         writers.release(writer)
-
-
-def get_run(run_id: str) -> Run:
-    """A run by id (or unique id prefix) from the current store."""
-    return Client().get_run(run_id)
-
-
-def delete_run(run_id: str) -> None:
-    Client().delete_run(run_id)
 
 
 def _active() -> ActiveRun:
@@ -288,6 +300,11 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     active = _active()
     return artifacts.artifact_dir(active._writer.run_dir, artifact_path).as_uri()
+
+
+def delete_tag(key: str) -> None:
+    active = _active()
+    active._client.delete_tag(active.run_id, key)
 
 
 # -- ending runs the user forgot ---------------------------------------------------------------

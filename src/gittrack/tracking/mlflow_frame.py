@@ -11,14 +11,10 @@ from gittrack.tracking.entities import Run, RunData, RunInfo, artifact_uri, para
 if TYPE_CHECKING:
     import pandas as pd
 
-_LEADING = (
-    "run_id",
+# MLflow's columns, in its order; metrics, params and tags follow, then gittrack's own.
+_LEADING = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
+_TRAILING = (
     "run_name",
-    "experiment_id",
-    "status",
-    "artifact_uri",
-    "start_time",
-    "end_time",
     "duration",
     "lifecycle_stage",
     "user",
@@ -29,11 +25,14 @@ _LEADING = (
 )
 
 
-def mlflow_frame(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
-    """MLflow's column names and types: times as UTC datetimes, metrics then params then tags.
+def mlflow_frame(frame: pd.DataFrame, store: Path, typed_params: bool = False) -> pd.DataFrame:
+    """MLflow's columns and types: times as UTC datetimes, metrics, params, tags (MLflow's
+    ``tags.mlflow.*`` included), then gittrack's columns (``run_name``, ``duration``,
+    ``git.commit``...).
 
-    Params keep their logged types, converted to a numeric dtype when every value is a
-    number, so ``df["params.alpha"].max()`` works.
+    Params are strings, as MLflow returns them (``df[df["params.epochs"] == "10"]``); with
+    ``typed_params`` they keep their logged types, in a numeric dtype when every value is
+    a number, so ``df["params.alpha"].max()`` works.
     """
     import pandas as pd
 
@@ -44,12 +43,21 @@ def mlflow_frame(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
     for name in ("start_time", "end_time"):
         out[name] = pd.to_datetime(out[name].astype("float64"), unit="ms", utc=True)
     for name in [c for c in out.columns if c.startswith("params.")]:
-        out[name] = _typed(out[name])
+        out[name] = _typed(out[name]) if typed_params else _strings(out[name])
     kinds = {"metrics": 0, "params": 1, "tags": 2}
-    rest = sorted(
-        (c for c in out.columns if c not in _LEADING), key=lambda c: (kinds.get(c.split(".", 1)[0], 3), c)
+    middle = sorted(
+        (c for c in out.columns if c.split(".", 1)[0] in kinds and c not in _TRAILING),
+        key=lambda c: (kinds[c.split(".", 1)[0]], c),
     )
-    return out[[c for c in _LEADING if c in out.columns] + rest]
+    return out[[c for c in (*_LEADING, *middle, *_TRAILING) if c in out.columns]]
+
+
+def _strings(column: pd.Series) -> pd.Series:
+    """Each param as the string MLflow stores (None where a run lacks it)."""
+    import pandas as pd
+
+    values = [None if v is None or _isnan(v) or v is pd.NA else param_str(v) for v in column]
+    return pd.Series(values, index=column.index, dtype=object, name=column.name)
 
 
 _INT64 = range(-(2**63), 2**63)
