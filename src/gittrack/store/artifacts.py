@@ -41,6 +41,10 @@ def copy_tree(run_dir: Path, local_dir: str | os.PathLike[str], artifact_path: s
     target_dir = artifact_dir(run_dir, artifact_path)
     if not source.is_dir():
         raise ArtifactNotFoundError(f"artifact directory {str(source)!r} does not exist")
+    if target_dir.resolve().is_relative_to(source.resolve()):
+        raise InvalidArtifactPathError(
+            f"artifact directory {str(source)!r} holds the run's own artifacts; log a folder outside it"
+        )
     shutil.copytree(source, target_dir, dirs_exist_ok=True)
     return target_dir
 
