@@ -26,7 +26,8 @@ from types import ModuleType
 from typing import Any
 
 from differential import normalise, scenario
-from differential.cases import IDIOMS, Case
+from differential.cases import Case
+from differential.idioms import IDIOMS
 
 BACKENDS = ("mlflow-file", "mlflow-sqlite", "gittrack", "mlflow-gittrack")
 MLFLOW_ENV = {
@@ -82,9 +83,20 @@ def open_backend(name: str, root: Path) -> ModuleType:
     for variable in LEAKY_ENV:
         os.environ.pop(variable, None)
     os.environ.update(MLFLOW_ENV)
+    if name == "mlflow-gittrack" and not _plugin_installed():
+        raise RuntimeError(
+            "backend mlflow-gittrack needs gittrack's MLflow tracking-store plugin: an entry point "
+            "'gittrack' in the 'mlflow.tracking_store' group (DESIGN.md section 9), not installed here"
+        )
     module = importlib.import_module("mlflow")
     module.set_tracking_uri(tracking_uri(name, root))
     return module
+
+
+def _plugin_installed() -> bool:
+    from importlib.metadata import entry_points
+
+    return any(e.name == "gittrack" for e in entry_points(group="mlflow.tracking_store"))
 
 
 def build(name: str, module: ModuleType) -> Backend:

@@ -27,7 +27,7 @@ EXPERIMENTS = (MAIN, SPACED, UPPER, EMPTY)  # in creation order
 ACTIVE = MAIN  # the experiment set last, the active one of every case unless it says otherwise
 KEY_TAG = "case_key"
 
-Metrics = list[tuple[str, float, int]]  # (key, value, step) in logging order
+Metrics = list[tuple[str, float, int | None]]  # (key, value, step) in logging order; None: no step given
 
 
 @dataclass
@@ -158,6 +158,8 @@ _SPARSE = [  # runs with almost nothing: missing keys everywhere
     Spec("m48", "only-param", {"optimizer": "rmsprop"}, [], {}),
     Spec("m49", "zero-metrics", {"epochs": 0}, once(rmse=0.0, acc=0.0), {"team": ""}),
     Spec("m50", "negative-zero", {"epochs": 10}, once(rmse=-0.0, acc=-1.0), {"model": "cnn"}),
+    # no step given: MLflow logs step 0 each time (increasing values: the last is also the largest)
+    Spec("m51", "no-step", {}, [("loss", 1.0, None), ("loss", 2.0, None), ("loss", 3.0, None)], {}),
 ]
 
 # -- exp b: same keys as exp-main, other values, a duplicate run name, deleted runs ----------------
@@ -280,7 +282,9 @@ def _log_params(mlflow: ModuleType, params: dict[str, Any]) -> None:
 
 def _log_metrics(mlflow: ModuleType, metrics: Metrics) -> None:
     for key, value, step in metrics:
-        if step == 0 and key.startswith("a"):  # some through log_metrics, which takes a dict and a step
+        if step is None:
+            mlflow.log_metric(key, value)
+        elif step == 0 and key.startswith("a"):  # some through log_metrics, which takes a dict and a step
             mlflow.log_metrics({key: value}, step=step)
         else:
             mlflow.log_metric(key, value, step=step)
