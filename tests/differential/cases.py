@@ -267,6 +267,17 @@ def experiment_cases() -> list[Case]:
         Case("experiments-order-bad", se, {"order_by": ["bar"]}),
         Case("experiments-client-order-name", cse, {"order_by": ["name"], "max_results": 3}),
         Case("experiments-active-empty", se, active=EMPTY),
+        Case("experiments-client-default-included", cse, {"filter_string": "name = 'Default'"}),
+        Case("experiments-client-name-like", cse, {"filter_string": "name LIKE 'exp%'"}),
+        Case("experiments-client-name-ilike", cse, {"filter_string": "name ILIKE 'EXP%'"}),
+        Case("experiments-client-name-ne", cse, {"filter_string": "name != 'exp b'"}),
+        Case(
+            "experiments-client-name-eq-values", cse, {"filter_string": "name = 'exp b'"}, ("keys", "values")
+        ),
+        Case("experiments-client-order-name-desc", cse, {"order_by": ["name DESC"]}),
+        Case("experiments-client-order-creation", cse, {"order_by": ["creation_time ASC"]}),
+        Case("experiments-client-tag", cse, {"filter_string": "tags.team = 'ml'"}),
+        Case("experiments-client-creation-time", cse, {"filter_string": "creation_time > 0"}),
     ]
     for name in [MAIN, SPACED, UPPER, EMPTY, "Default", "no-such-experiment", "EXP-MAIN"]:
         slug = name.replace(" ", "-").replace("_", "-")

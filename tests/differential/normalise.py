@@ -119,7 +119,7 @@ def canonical_columns(columns: list[str]) -> list[str]:
 def frame(df: Any, ids: Ids) -> dict[str, Any]:
     columns = canonical_columns([str(c) for c in df.columns])
     records = df.to_dict(orient="records")
-    rows = [_frame_row(record, ids) for record in records]
+    rows = [_frame_row({c: record[c] for c in columns}, ids) for record in records]  # stable key order
     return {
         "kind": "frame",
         "keys": [row.get(KEY_COLUMN) for row in rows],
