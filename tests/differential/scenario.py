@@ -2,7 +2,7 @@
 
 Every run carries a unique ``case_key`` tag, the name by which cases and results refer to
 it on every backend.  Start times are strictly increasing (a short sleep before each
-run), so MLflow's default order (``start_time DESC``) is defined.  Only calls gittrack
+run), so MLflow's default order (``start_time DESC``) is defined; so are end times.  Only calls gittrack
 has today are used: ``set_experiment``, ``start_run(run_name=, nested=, tags=)``,
 ``end_run(status=)``, ``log_param(s)``, ``log_metric(s)``, ``set_tag(s)`` and
 ``MlflowClient().delete_run``.
@@ -228,7 +228,7 @@ def all_specs() -> list[Spec]:
 
 # -- logging --------------------------------------------------------------------------------
 
-_TICK = 0.004  # seconds between run starts: start times (ms) strictly increase
+_TICK = 0.004  # seconds before each start and end: start and end times (ms) strictly increase
 
 
 def build(mlflow: ModuleType, client_factory: Callable[[], Any]) -> dict[str, Any]:
@@ -269,6 +269,7 @@ def _log_run(mlflow: ModuleType, spec: Spec, run_ids: dict[str, str], *, nested:
     _log_tags(mlflow, spec.tags)
     for child in spec.children:
         _log_run(mlflow, child, run_ids, nested=True)
+    time.sleep(_TICK)  # end times strictly increase too: a parent ends after its last child
     mlflow.end_run(status=spec.status)
 
 
