@@ -11,7 +11,6 @@ false``, with the SQLite answer) since it cannot be a requirement for gittrack.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import platform
@@ -101,7 +100,6 @@ def merge(reference: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
             entry["sqlite"] = {"category": category, "detail": verdict.detail, "answer": other}
         cases[case_id] = entry
     return {
-        "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": reference["versions"],
         "reference": REFERENCE,
         "stores_disagree": sorted(c for c, e in cases.items() if not e["stores_agree"]),

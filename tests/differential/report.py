@@ -56,7 +56,7 @@ def summary(found: dict[str, Verdict], backend: str) -> str:
     recorded = corpus.expected()
     lines = [
         f"differential {datetime.date.today().isoformat()}: {backend} {_version(backend)} vs MLflow "
-        f"{recorded['versions']['mlflow']} (file store; recorded {recorded['recorded']}, "
+        f"{recorded['versions']['mlflow']} (file store, as recorded in expected.json with "
         f"pandas {recorded['versions']['pandas']})",
         f"  cases                                {len(found)}",
         f"  agree                                {counts['agree']}",
