@@ -141,7 +141,7 @@ def test_search_experiments_lists_each_once_newest_first(runs: dict[float, str])
         ("name ILIKE '%TAXI%' AND name != 'x'", None, ["nyc-taxi-experiment"]),
         ("name LIKE '%'", ["name DESC"], ["other", "nyc-taxi-experiment", "Default"]),
         ("", ["name ASC"], ["Default", "nyc-taxi-experiment", "other"]),
-        ("", ["creation_time ASC"], ["nyc-taxi-experiment", "other", "Default"]),
+        ("", ["creation_time ASC"], ["Default", "nyc-taxi-experiment", "other"]),
         ("tags.team = 'a'", None, ["other"]),
         ("tags.team IS NULL", ["name"], ["Default", "nyc-taxi-experiment"]),
         ("name = 'nope'", None, []),

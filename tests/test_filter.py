@@ -430,8 +430,8 @@ _OPERATORS = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NU
             "column 15: expected AND, OR or the end of the filter, got 'metrics.y'",
         ),
         (
-            "metrics.x > 1 AND",
-            "column 18: expected an identifier such as metrics.rmse or params.model, got the end of the text",
+            "metrics.x > 1 OR",
+            "column 17: expected an identifier such as metrics.rmse or params.model, got the end of the text",
         ),
         (
             "metrics.x > 1 OR OR metrics.y > 1",
@@ -806,3 +806,8 @@ def test_bare_attribute_names_mean_attributes_as_in_mlflow() -> None:
     )
     assert list(filter_frame(frame, "status = 'FAILED'")["run_id"]) == ["b"]
     assert list(filter_frame(frame, "attributes.status = 'FAILED'")["run_id"]) == ["b"]
+
+
+@pytest.mark.parametrize("text", ["metrics.x > 1 AND", "AND metrics.x > 1", "and metrics.x > 1 and"])
+def test_a_dangling_and_is_ignored_as_mlflow_does(text: str) -> None:
+    assert parse_filter(text) == parse_filter("metrics.x > 1")

@@ -36,6 +36,7 @@ from gittrack.query.filter_parse import (
     parse_order_by,
     resolve_identifier,
 )
+from gittrack.query.frame import NAN_METRICS
 from gittrack.query.schema import RUNS, Schema
 
 __all__ = [
@@ -83,12 +84,40 @@ def _evaluate(expr: Expr, df: pd.DataFrame) -> Mask:
         combine = np.logical_and if expr.op == "AND" else np.logical_or
         return np.asarray(combine.reduce(masks), dtype=bool)
     series = _series(df, expr.ident)
+    if expr.ident.kind == "metrics":
+        return _metric_mask(expr, series, nan_values(df, expr.ident.column))
     if isinstance(expr, NullCheck):
         missing = _missing(series)
         return ~missing if expr.negated else missing
     if isinstance(expr, Membership):
         return _membership(series, expr)
     return _compare(series, expr)
+
+
+def nan_values(df: pd.DataFrame, column: str) -> Mask:
+    """Rows whose metric ``column`` was logged as NaN (a value, unlike a missing metric).
+
+    The frame keeps NaN for both; the hidden ``_nan_metrics`` column (tab-separated keys,
+    :mod:`gittrack.query.frame`) tells them apart, as MLflow does.
+    """
+    if NAN_METRICS not in df.columns or not column.startswith("metrics."):
+        return np.zeros(len(df), dtype=bool)
+    key = column[len("metrics.") :]
+    found = (isinstance(v, str) and key in v.split("\t") for v in df[NAN_METRICS].to_numpy(dtype=object))
+    return np.fromiter(found, dtype=bool, count=len(df))
+
+
+def _metric_mask(expr: Expr, series: pd.Series, nan: Mask) -> Mask:
+    """Metrics as MLflow compares them: a NaN value is present (so ``!=`` matches it)."""
+    values = _numbers(series)
+    present = ~np.isnan(values) | nan
+    if isinstance(expr, NullCheck):
+        return present if expr.negated else ~present
+    if isinstance(expr, Membership):
+        hit = np.isin(values, [v for v in expr.values if not isinstance(v, str)])
+        return present & (~hit if expr.negated else hit)
+    assert isinstance(expr, Comparison) and not isinstance(expr.value, str)
+    return _apply(expr.op, values, expr.value) & present
 
 
 def _series(df: pd.DataFrame, ident: Identifier) -> pd.Series:
@@ -214,7 +243,8 @@ def sort_frame(
     arrays: list[npt.NDArray[Any]] = []
     for key in _with_tiebreakers(parse_order_by(keys, schema)):
         if key.column in df.columns:
-            arrays.extend(_sort_arrays(df[key.column], key, params_as_text))
+            nan = nan_values(df, key.column)
+            arrays.extend(_sort_arrays(df[key.column], key, params_as_text, nan))
     # The original position as the last key makes equal rows keep their order.
     arrays.append(np.arange(len(df)))
     positions = np.lexsort(arrays[::-1])  # lexsort sorts by its last array first
@@ -227,18 +257,24 @@ def _with_tiebreakers(keys: list[OrderKey]) -> list[OrderKey]:
     return keys + [key for key in _TIEBREAKERS if key.column not in seen]
 
 
-def _sort_arrays(series: pd.Series, key: OrderKey, params_as_text: bool = False) -> list[npt.NDArray[Any]]:
+def _sort_arrays(
+    series: pd.Series, key: OrderKey, params_as_text: bool = False, nan: Mask | None = None
+) -> list[npt.NDArray[Any]]:
     """Sort keys for one column, most significant first, the direction applied.
 
-    The first array is always the missing flag and is never negated, so that
-    missing values sort last in both directions.
+    The first arrays are always the missing flag and the NaN flag and are never negated,
+    so that, in both directions as in MLflow, NaN values follow the numbers and missing
+    values come last.
     """
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         values = _numbers(series)
-        missing = np.isnan(values)
-        arrays = [np.where(missing, 0.0, values)]
-    elif str(series.name).startswith("params.") and not params_as_text:
+        is_nan = np.isnan(values)
+        logged_nan = is_nan & nan if nan is not None else np.zeros(len(values), dtype=bool)
+        direction = 1 if key.ascending else -1
+        gone = (is_nan & ~logged_nan).astype(np.int8)
+        return [gone, logged_nan.astype(np.int8), direction * np.where(is_nan, 0.0, values)]
+    if str(series.name).startswith("params.") and not params_as_text:
         missing, arrays = _mixed_sort_arrays(series)
     else:
         texts, present = _texts(series)

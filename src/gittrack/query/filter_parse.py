@@ -53,6 +53,7 @@ _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", 
 _OPERATOR_LIST = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
 
 _VALUE_KINDS = ("STRING", "DQUOTE", "NUMBER")
+EMPTY_KEY = "\x00"  # stands for a quoted empty key until the identifier is built
 
 Value: TypeAlias = "str | float"
 T = TypeVar("T")
@@ -126,6 +127,8 @@ def _make_identifier(prefix: str, key: str, pos: int = 0, schema: Schema = RUNS)
         raise Problem(f"unknown prefix '{prefix}'{of}: expected {allowed}", pos)
     if not key:
         raise Problem(f"empty key after '{prefix}.'", pos)
+    if key == EMPTY_KEY:  # metrics.`` names no metric: it matches no run, as in MLflow
+        key = ""
     if kind == "metrics":
         return Identifier(kind, key, "number")
     if kind != "attributes":
@@ -170,6 +173,9 @@ class _Parser:
             raise Problem(f"expected {expected}, got {token.describe()}", token.pos)
 
     def filter(self) -> Expr:
+        # MLflow ignores a dangling AND at either end of a filter; so do we.
+        if self.peek().kind == "WORD" and self.peek().text.upper() == "AND":
+            self.advance()
         expr = self.chain("OR", self.and_expr)
         self.expect_end("AND, OR or the end of the filter")
         return expr
@@ -180,6 +186,8 @@ class _Parser:
     def chain(self, word: str, operand: Callable[[], Expr]) -> Expr:
         operands = [operand()]
         while self.accept(word):
+            if word == "AND" and self.peek().kind == "EOF":
+                break  # a trailing AND, as MLflow reads it: ignored
             operands.append(operand())
         return operands[0] if len(operands) == 1 else BoolOp(word, tuple(operands))
 
@@ -297,9 +305,9 @@ class _Parser:
     def quoted_key(self, word: Token) -> str:
         # The quoted key must touch its prefix: 'metrics. `x`' is a typo, not a key.
         token = self.peek()
-        if token.kind in ("BTICK", "DQUOTE") and token.pos == word.end and token.value:
+        if token.kind in ("BTICK", "DQUOTE") and token.pos == word.end and token.value is not None:
             self.advance()
-            return str(token.value)
+            return str(token.value) or EMPTY_KEY
         raise Problem(
             f"expected a key after '{word.text}', as in {word.text}rmse or {word.text}`val loss`",
             word.end,
@@ -360,6 +368,15 @@ def parse_filter(text: str | None, schema: Schema = RUNS) -> Expr | None:
     if text is None or not text.strip():
         return None
     return _run(text, "", _Parser.filter, schema)
+
+
+def columns_of(expr: Expr | None) -> set[str]:
+    """The frame columns a parsed filter names."""
+    if expr is None:
+        return set()
+    if isinstance(expr, BoolOp):
+        return set().union(*(columns_of(e) for e in expr.operands))
+    return {expr.ident.column}
 
 
 def parse_order_by(keys: Sequence[str] | str | None, schema: Schema = RUNS) -> list[OrderKey]:

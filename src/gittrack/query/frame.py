@@ -5,10 +5,14 @@ Columns: ``run_id``, ``run_name``, ``experiment_id``, ``status``, ``lifecycle_st
 ``git.commit``, ``git.branch``, ``git.dirty``, then ``params.<k>`` (object dtype, the
 logged Python values), ``metrics.<k>`` (float, last value) and ``tags.<k>`` (str), MLflow's
 ``tags.mlflow.*`` system tags included (derived from meta.yaml, :mod:`gittrack.store.system_tags`).
+The hidden ``_nan_metrics`` column names the metrics logged as NaN (a value MLflow matches
+with ``!=`` and sorts after the numbers), since the float column holds NaN for a missing
+metric too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +39,9 @@ ATTRIBUTE_COLUMNS = (
 )
 
 
+NAN_METRICS = "_nan_metrics"  # tab-separated keys of metrics whose last value is NaN
+
+
 def record_row(record: RunRecord) -> dict[str, Any]:
     """One run as a flat mapping of frame columns."""
     meta = record.meta
@@ -54,8 +61,12 @@ def record_row(record: RunRecord) -> dict[str, Any]:
         "git.branch": git.get("branch"),
         "git.dirty": git.get("dirty"),
     }
-    row.update({f"params.{k}": v for k, v in record.params.items()})
+    # A param logged as None is "None" to MLflow, not a missing param.
+    row.update({f"params.{k}": "None" if v is None else v for k, v in record.params.items()})
     row.update({f"metrics.{k}": s.last for k, s in record.metrics.items()})
+    nan = [k for k, s in record.metrics.items() if math.isnan(s.last)]
+    if nan:
+        row[NAN_METRICS] = "\t".join(sorted(nan))
     row.update({f"tags.{k}": v for k, v in system_tags.derive(meta).items()})
     row.update({f"tags.{k}": v for k, v in record.tags.items()})
     return row

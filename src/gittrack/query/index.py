@@ -30,7 +30,7 @@ from gittrack.store import cache, layout
 from gittrack.store.reader import read_run, run_names
 
 INDEX_FILE = "index.sqlite"
-SCHEMA_VERSION = 2  # 2: rows carry the derived tags.mlflow.* columns
+SCHEMA_VERSION = 3  # 2: rows carry the derived tags.mlflow.* columns; 3: _nan_metrics
 _SCHEMA = "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, sig TEXT, status TEXT, row TEXT)"
 
 Entry = tuple[str, str, dict[str, Any]]  # (signature, effective status, frame row)

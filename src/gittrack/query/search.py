@@ -107,14 +107,16 @@ def search(
     their string form, as MLflow does; by default numbers sort as numbers.
     """
     from gittrack.query import filter as filt
+    from gittrack.query.filter_parse import columns_of
 
     if view not in VIEWS:
         raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
     limit = _limit(max_results)
-    filt.parse_order_by(order_by)  # syntax errors surface before any reading
-    if filter_string:
-        filt.parse_filter(filter_string)
+    keys = filt.parse_order_by(order_by)  # syntax errors surface before any reading
+    named = columns_of(filt.parse_filter(filter_string)) | {k.column for k in keys}
     frame = load_frame(store, rev=rev, warn=warn)
+    if "artifact_uri" in named:
+        frame = with_artifact_uris(frame, store)
     if rev is None:  # at a revision, load_frame has applied them
         frame = _mark_deleted(frame, _deleted_experiments(store))
     if view != "all":
@@ -128,6 +130,16 @@ def search(
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+def with_artifact_uris(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
+    """The frame with MLflow's ``artifact_uri`` column: each run's ``artifacts/`` folder, found
+    in the current checkout (never a path stored by the machine that logged it)."""
+    import pandas as pd
+
+    base = store.resolve().as_uri()
+    uris = [f"{base}/{run_id}/artifacts" for run_id in frame["run_id"]]
+    return frame.assign(artifact_uri=pd.Series(uris, index=frame.index, dtype=object))
 
 
 def _deleted_experiments(store: Path) -> set[str]:

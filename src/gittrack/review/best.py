@@ -42,7 +42,7 @@ def best(
     parse_filter(filter_string)  # errors point into the user's text, not our wrapper
     way = direction or directions.direction(metric, config)
     key = metric_key(metric)
-    wanted = f"{key} IS NOT NULL"
+    wanted = f"({key} >= 0 OR {key} < 0)"  # a number: neither missing nor NaN
     if filter_string.strip():
         wanted = f"({filter_string}) AND {wanted}"
     frame = ls(

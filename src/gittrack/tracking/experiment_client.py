@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +82,7 @@ class ExperimentMethods:
             if record.renamed_to is not None and name not in starts:
                 continue  # renamed away, and no run kept the old name
             found.append(self._entity(record, starts.get(name)))
-        return found
+        return [_default_first(e, found) if e.name == DEFAULT else e for e in found]
 
     def _entity(self, record: ExperimentRecord, first_run: int | None) -> Experiment:
         times = [t for t in (record.creation_time, first_run) if t is not None]
@@ -200,6 +201,15 @@ class ExperimentMethods:
                 "rename it after they end"
             )
         return [self._store / run_id for run_id in frame["run_id"]]
+
+
+def _default_first(default: Experiment, found: list[Experiment]) -> Experiment:
+    """Default exists from the store's start, as in MLflow: as old as the oldest experiment."""
+    if default.creation_time is not None:
+        return default
+    times = [e.creation_time for e in found if e.creation_time is not None]
+    born = min(times) - 1 if times else None  # strictly first, as MLflow made it first
+    return replace(default, creation_time=born, last_update_time=default.last_update_time or born)
 
 
 def _frame(found: list[Experiment]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import GittrackWarning, MlflowException
+from gittrack.query.filter_parse import parse_filter, parse_order_by
 from gittrack.tracking import paging
 from gittrack.tracking.client import Client
 from gittrack.tracking.entities import Experiment, Run, ViewType
@@ -131,19 +132,19 @@ def search_runs(
     client = Client()
     wanted = _searched_experiments(client, experiment_ids, experiment_names, search_all_experiments)
     if wanted == [] or limit == 0:
-        if filter_string or order_by:  # syntax errors surface even when nothing is searched
-            client.search_frame([], filter_string, run_view_type, order_by, max_results=0)
+        parse_filter(filter_string)  # syntax errors surface even when nothing is searched
+        parse_order_by(order_by)
         return [] if output_format == "list" else mlflow_frame(_empty(), client.store, typed_params)
     frame = client.search_frame(
         wanted,
         filter_string,
         run_view_type,
         order_by,
-        max_results=limit + 1,
+        max_results=None if limit is None else limit + 1,
         rev=rev,
         typed_params=typed_params,
     )
-    if len(frame) > limit:
+    if limit is not None and len(frame) > limit:
         if max_results == paging.PANDAS_MAX_RESULTS:
             warnings.warn(
                 f"search_runs: more than {limit} runs match; only the first {limit} are returned "
@@ -176,8 +177,10 @@ def _searched_experiments(
     return None if search_all else [active_experiment_id()]
 
 
-def _fluent_limit(max_results: object) -> int:
-    """MLflow's fluent ``max_results``: a whole number; 0 or less finds nothing."""
+def _fluent_limit(max_results: object) -> int | None:
+    """MLflow's fluent ``max_results``: a whole number (0 or less finds nothing), or None for all."""
+    if max_results is None:
+        return None
     try:
         limit = operator.index(max_results)  # type: ignore[arg-type]
     except TypeError:

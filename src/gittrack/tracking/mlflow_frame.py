@@ -36,14 +36,19 @@ def mlflow_frame(frame: pd.DataFrame, store: Path, typed_params: bool = False) -
     """
     import pandas as pd
 
-    out = frame.copy()
-    base = store.resolve().as_uri()
-    uris = [f"{base}/{r}/artifacts" for r in out["run_id"]]
-    out["artifact_uri"] = pd.Series(uris, index=out.index, dtype=out["run_id"].dtype)  # str even when empty
+    from gittrack.query.filter import nan_values
+    from gittrack.query.frame import NAN_METRICS
+    from gittrack.query.search import with_artifact_uris
+
+    keep = [c for c in frame.columns if c != NAN_METRICS and _has_values(frame, c, nan_values(frame, c))]
+    out = frame[keep].copy()
+    out = with_artifact_uris(out, store)
+    out["artifact_uri"] = out["artifact_uri"].astype(out["run_id"].dtype)  # the ids' dtype, even when empty
     for name in ("start_time", "end_time"):
         out[name] = pd.to_datetime(out[name].astype("float64"), unit="ms", utc=True)
-    for name in [c for c in out.columns if c.startswith("params.")]:
-        out[name] = _typed(out[name]) if typed_params else _strings(out[name])
+    for name in [c for c in out.columns if c.startswith(("params.", "tags."))]:
+        typed = typed_params and name.startswith("params.")
+        out[name] = _typed(out[name]) if typed else _strings(out[name])
     kinds = {"metrics": 0, "params": 1, "tags": 2}
     middle = sorted(
         (c for c in out.columns if c.split(".", 1)[0] in kinds and c not in _TRAILING),
@@ -52,12 +57,21 @@ def mlflow_frame(frame: pd.DataFrame, store: Path, typed_params: bool = False) -
     return out[[c for c in (*_LEADING, *middle, *_TRAILING) if c in out.columns]]
 
 
+def _has_values(frame: pd.DataFrame, column: str, nan: Any) -> bool:
+    """Whether any returned run has this key: MLflow makes a column only for those (an
+    empty result keeps MLflow's six leading columns)."""
+    if not column.startswith(("metrics.", "params.", "tags.")):
+        return True
+    return bool(frame[column].notna().any() or nan.any())
+
+
 def _strings(column: pd.Series) -> pd.Series:
-    """Each param as the string MLflow stores (None where a run lacks it)."""
+    """Each value as the string MLflow stores, in the dtype pandas gives a list of strings
+    (MLflow builds its frame from such lists); missing where a run lacks the key."""
     import pandas as pd
 
     values = [None if v is None or _isnan(v) or v is pd.NA else param_str(v) for v in column]
-    return pd.Series(values, index=column.index, dtype=object, name=column.name)
+    return pd.Series(values, index=column.index, name=column.name)
 
 
 _INT64 = range(-(2**63), 2**63)
@@ -85,8 +99,11 @@ def _isnan(value: Any) -> bool:
 
 def runs_from_frame(frame: pd.DataFrame, store: Path) -> list[Run]:
     """Run objects (MLflow's shape: params as strings, last metric values) from frame rows."""
+    from gittrack.query.frame import NAN_METRICS
+
     runs = []
     for row in frame.to_dict(orient="records"):
+        logged_nan = set(str(row.get(NAN_METRICS) or "").split("\t")) - {""}
         info = RunInfo(
             run_id=row["run_id"],
             run_name=row["run_name"],
@@ -100,31 +117,15 @@ def runs_from_frame(frame: pd.DataFrame, store: Path) -> list[Run]:
         )
         data = RunData(
             params={k[7:]: param_str(v) for k, v in row.items() if k.startswith("params.") and _present(v)},
-            metrics={k[8:]: float(v) for k, v in row.items() if k.startswith("metrics.") and _present(v)},
-            tags={
-                **_system_tags(row),
-                **{k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and _present(v)},
+            metrics={
+                k[8:]: float(v)
+                for k, v in row.items()
+                if k.startswith("metrics.") and (_present(v) or k[8:] in logged_nan)
             },
+            tags={k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and _present(v)},
         )
         runs.append(Run(info, data))
     return runs
-
-
-_SYSTEM_TAGS = (
-    ("mlflow.runName", "run_name"),
-    ("mlflow.user", "user"),
-    ("mlflow.parentRunId", "parent_run_id"),
-    ("mlflow.source.git.commit", "git.commit"),
-)
-
-
-def _system_tags(row: dict[str, Any]) -> dict[str, str]:
-    """The ``mlflow.*`` tags :func:`gittrack.tracking.entities.system_tags` gives, from frame columns.
-
-    ``mlflow.source.name`` and ``mlflow.note.content`` are not frame columns: only
-    ``get_run`` has them.
-    """
-    return {tag: str(row[column]) for tag, column in _SYSTEM_TAGS if _present(row.get(column))}
 
 
 def _present(value: Any) -> bool:
