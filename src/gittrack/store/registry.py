@@ -23,12 +23,13 @@ import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from gittrack.errors import InvalidNameError
 from gittrack.store import layout, yamlio
 from gittrack.store.atomic import TMP_PREFIX
+from gittrack.store.registry_conflicts import conflict_message
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.yaml"
@@ -319,47 +320,6 @@ def _load(blob: bytes | None, path: str, problems: list[Problem]) -> Any:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(path, mark.line + 1 if mark else 0, "not valid YAML", "yaml"))
         return None
-
-
-def conflict_message(path: str, blob: bytes) -> str:
-    """What a file with merge conflict markers holds on each side, and how to settle it."""
-    sides = conflict_sides(blob)
-    if "/aliases/" in path and len(sides) == 2:
-        found = [_alias_number(side) for side in sides]
-        alias = PurePosixPath(path).stem
-        return (
-            f"alias '{alias}' was moved on both sides of a merge (to version {found[0]} and to "
-            f"version {found[1]}); choose one: gittrack models promote MODEL VERSION --alias {alias}"
-        )
-    return "merge conflict markers: edit the file to keep one side, then commit"
-
-
-def conflict_sides(blob: bytes) -> list[bytes]:
-    """The two versions of the text around conflict markers (ours, theirs)."""
-    ours, theirs, where = [], [], "both"
-    for line in blob.splitlines(keepends=True):
-        if line.startswith(b"<<<<<<<"):
-            where = "ours"
-        elif line.startswith(b"|||||||"):
-            where = "base"
-        elif line.startswith(b"=======") and where in ("ours", "base"):
-            where = "theirs"
-        elif line.startswith(b">>>>>>>"):
-            where = "both"
-        else:
-            if where in ("both", "ours"):
-                ours.append(line)
-            if where in ("both", "theirs"):
-                theirs.append(line)
-    return [b"".join(ours), b"".join(theirs)]
-
-
-def _alias_number(text: bytes) -> str:
-    try:
-        data = yamlio.load(text)
-    except yamlio.YAMLError:
-        return "?"
-    return str(data.get("version", "?")) if isinstance(data, dict) else "?"
 
 
 def _version(
