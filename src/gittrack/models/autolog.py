@@ -64,18 +64,34 @@ def unpatch(name: str) -> None:
     if integration is None:
         return
     for owner, attribute, original in reversed(integration.patched):
-        setattr(owner, attribute, original)
+        if original is _INHERITED:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
+
+
+_INHERITED = object()  # the class had no attribute of its own: unpatching deletes ours
 
 
 def patch(
     integration: Integration, owner: Any, attribute: str, make: Callable[[Any], Callable[..., Any]]
 ) -> None:
-    """Replace ``owner.<attribute>`` (its own, not inherited) by ``make(original)``."""
-    original = vars(owner).get(attribute) if isinstance(owner, type) else getattr(owner, attribute, None)
-    if original is None or not callable(original):
-        return
+    """Replace ``owner.<attribute>`` by ``make(original)``.  On a class, an inherited plain
+    function is patched on that class itself (as MLflow does), so a base class shared with
+    classes that are not patched stays untouched; descriptors (``available_if``...) are left."""
+    if isinstance(owner, type):
+        original = inspect.getattr_static(owner, attribute, None)
+        if not inspect.isfunction(original):
+            return
+        restore = original if attribute in vars(owner) else _INHERITED
+        original = getattr(original, "__gittrack_original__", original)  # a base class's patch
+    else:
+        original = restore = getattr(owner, attribute, None)
+        if original is None or not callable(original):
+            return
     wrapper = functools.wraps(original)(make(original))
-    integration.patched.append((owner, attribute, original))
+    wrapper.__gittrack_original__ = original  # type: ignore[attr-defined]
+    integration.patched.append((owner, attribute, restore))
     setattr(owner, attribute, wrapper)
 
 

@@ -64,12 +64,16 @@ def autolog(
     if integration is None:
         return
     import sklearn.model_selection
+    import sklearn.model_selection._validation
 
     for cls in estimators_to_patch():
         for method in ("fit", "fit_transform", "fit_predict"):
             core.patch(integration, cls, method, _patched_fit)
-    for function in _NO_LOGGING:
-        core.patch(integration, sklearn.model_selection, function, core.without_logging)
+    # Both the public names and the module's own globals: cross_val_score imported before
+    # autolog() still calls the patched cross_validate.
+    for module in (sklearn.model_selection, sklearn.model_selection._validation):
+        for function in _NO_LOGGING:
+            core.patch(integration, module, function, core.without_logging)
 
 
 def estimators_to_patch() -> list[type]:
