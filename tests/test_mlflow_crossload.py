@@ -63,7 +63,8 @@ def test_mlflow_loads_a_model_gittrack_logged(in_repo: Path, fmt: str) -> None:
         "import json, numpy as np, pandas as pd, mlflow.pyfunc, mlflow.sklearn\n"
         f"m = mlflow.pyfunc.load_model({str(path)!r})\n"
         "x = pd.DataFrame(np.load('x.npy'), columns=['a', 'b', 'c', 'd'])\n"
-        "print(json.dumps({'pred': m.predict(x).tolist(), 'inputs': m.metadata.get_input_schema().input_names(),\n"
+        "inputs = m.metadata.get_input_schema().input_names()\n"
+        "print(json.dumps({'pred': m.predict(x).tolist(), 'inputs': inputs,\n"
         f"  'raw': type(mlflow.sklearn.load_model({str(path)!r})).__name__}}))\n"
     )
     done = run_mlflow(code, in_repo)
@@ -78,7 +79,7 @@ def test_mlflow_loads_a_model_gittrack_logged(in_repo: Path, fmt: str) -> None:
 def test_gittrack_loads_a_model_mlflow_logged(tmp_path: Path) -> None:
     import gittrack as mlflow
 
-    model, X = forest()
+    _, X = forest()
     np.save(tmp_path / "x.npy", X)
     code = (
         "import os, numpy as np, mlflow, mlflow.sklearn\n"
