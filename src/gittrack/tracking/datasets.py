@@ -236,7 +236,7 @@ def pandas_digest(df: Any) -> str:
     import pandas as pd
 
     trimmed = df.head(MAX_ROWS)
-    strings = trimmed.columns[(df.map(type) == str).all(0)]  # noqa: E721 - MLflow's digest
+    strings = trimmed.columns[(df.map(type) == str).all(axis=0)]  # noqa: E721 - MLflow's digest
     numbers = trimmed.select_dtypes(include=[np.number]).columns
     trimmed = trimmed[strings.union(numbers)]
     parts = [pd.util.hash_pandas_object(trimmed).values, np.int64(len(df))]
