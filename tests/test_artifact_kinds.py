@@ -13,7 +13,8 @@ from gittrack.errors import InvalidValueError
 
 
 def test_figures_images_and_tables(in_repo: Path) -> None:
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import plotly.graph_objects as go
