@@ -31,7 +31,9 @@ def test_skops_needs_the_trusted_types_a_forest_uses(tmp_path: Path) -> None:
     with pytest.raises(InvalidModelError, match="skops does not trust these types"):
         mlflow.sklearn.save_model(model, tmp_path / "refused", serialization_format="skops")
     trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-    mlflow.sklearn.save_model(model, tmp_path / "ok", serialization_format="skops", skops_trusted_types=trusted)
+    mlflow.sklearn.save_model(
+        model, tmp_path / "ok", serialization_format="skops", skops_trusted_types=trusted
+    )
     loaded = mlflow.sklearn.load_model(str(tmp_path / "ok"))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
@@ -40,7 +42,7 @@ def test_skops_needs_the_trusted_types_a_forest_uses(tmp_path: Path) -> None:
 def test_pickle_formats_and_the_default(tmp_path: Path, fmt: str) -> None:
     import gittrack as mlflow
 
-    model, X = fitted_forest()
+    model, _ = fitted_forest()
     mlflow.sklearn.save_model(model, tmp_path / fmt, serialization_format=fmt)
     conf = yamlio.load((tmp_path / fmt / "MLmodel").read_bytes())["flavors"]["sklearn"]
     assert conf["serialization_format"] == fmt
@@ -68,8 +70,8 @@ def test_signature_and_input_example_are_inferred_and_enforced(tmp_path: Path) -
     with pytest.raises(InvalidModelError, match="missing the column"):
         loaded.predict(X[["a"]])
     signature = mlflow.models.infer_signature(X, model.predict(X))
-    assert signature.to_dict()["outputs"] == '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
-
+    outputs = '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
+    assert signature.to_dict()["outputs"] == outputs
 
 
 def test_a_python_model_with_artifacts(in_repo: Path, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from gittrack.errors import InvalidValueError
 from gittrack.tracking import fluent
 from gittrack.tracking.client import Client
+from gittrack.tracking.paging import PagedList
 from gittrack.tracking.registry_entities import ModelVersion, RegisteredModel
-from gittrack.tracking.registry_search import PagedList
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +60,7 @@ def load_table(
     experiment_id: str | None = None,
 ) -> pd.DataFrame:
     """The tables ``artifact_file`` of the runs of the current experiment (or ``experiment_id``)."""
-    experiment = experiment_id or fluent._default_experiment()
+    experiment = experiment_id or fluent.active_experiment_id()
     return Client().load_table(experiment, artifact_file, run_ids=run_ids, extra_columns=extra_columns)
 
 

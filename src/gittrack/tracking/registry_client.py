@@ -31,6 +31,7 @@ from gittrack.store.registry import (
     read_registry,
 )
 from gittrack.tracking import artifact_uri, registry_search
+from gittrack.tracking.paging import PagedList
 from gittrack.tracking.registry_entities import (
     ModelVersion,
     RegisteredModel,
@@ -38,7 +39,6 @@ from gittrack.tracking.registry_entities import (
     model_version,
     registered_model,
 )
-from gittrack.tracking.registry_search import PagedList
 
 
 def _now() -> int:
@@ -108,7 +108,7 @@ class RegistryClient:
         found = [registered_model(m) for m in read_registry(self._store)]
         found = [m for m in found if matches({"name": m.name, "tags": m.tags})]
         ordered = registry_search.sort_rows(found, order_by, lambda m: vars(m), ["name ASC"])
-        return registry_search.page(ordered, max_results, page_token)
+        return registry_search.page(ordered, max_results, page_token, threshold=1000)
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """The highest version in each stage (every stage when ``stages`` is empty)."""
@@ -226,7 +226,7 @@ class RegistryClient:
                     found.append(version)
         default = ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
         ordered = registry_search.sort_rows(found, order_by, _version_row, default)
-        return registry_search.page(ordered, max_results, page_token)
+        return registry_search.page(ordered, max_results, page_token, threshold=200_000)
 
     def set_model_version_tag(
         self,

@@ -10,15 +10,14 @@ offset of the next page as base64 JSON.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from gittrack.errors import FilterError
 from gittrack.query.filter_lex import Problem, Token, tokenize
+from gittrack.tracking import paging
+from gittrack.tracking.paging import PagedList
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -41,14 +40,6 @@ _COMPARE = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-class PagedList(list[T], Generic[T]):
-    """A page of results; ``token`` fetches the next page (None on the last one), as in MLflow."""
-
-    def __init__(self, items: Iterable[T] = (), token: str | None = None) -> None:
-        super().__init__(items)
-        self.token = token
 
 
 def parse_filter(text: str | None, fields: Mapping[str, str]) -> Test:
@@ -180,25 +171,9 @@ def sort_rows(
     return ordered
 
 
-def page(rows: list[T], max_results: int | None, page_token: str | None) -> PagedList[T]:
-    """The page of ``rows`` that ``page_token`` asks for, with the token of the next one."""
-    start = _offset(page_token)
+def page(rows: list[T], max_results: int | None, page_token: str | None, *, threshold: int) -> PagedList[T]:
+    """The page of ``rows`` that ``page_token`` asks for, with the next page's token (MLflow's
+    paging, :mod:`gittrack.tracking.paging`); ``max_results`` None is every row."""
     if max_results is None:
-        return PagedList(rows[start:])
-    if not isinstance(max_results, int) or max_results < 1:
-        raise FilterError(f"max_results must be a positive integer, got {max_results!r}")
-    end = start + max_results
-    token = base64.b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(rows) else None
-    return PagedList(rows[start:end], token)
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.b64decode(token))["offset"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise FilterError(f"invalid page token {token!r}: pass the token of the previous page") from None
-    if not isinstance(offset, int) or offset < 0:
-        raise FilterError(f"invalid page token {token!r}: pass the token of the previous page")
-    return offset
+        return PagedList(rows[paging.offset_of(page_token) :])
+    return paging.page(rows, page_token, paging.check_max_results(max_results, threshold=threshold))
