@@ -13,6 +13,13 @@ def models() -> None:
 
     The registry is plain YAML under .runs/models/, committed with the code: promoting a
     model is a one-file change a pull request can review. Nothing here loads a model.
+
+    \b
+    Examples:
+      gittrack models ls
+      gittrack models show course-model
+      gittrack models promote course-model 2 --alias champion
+      gittrack models diff main
     """
 
 

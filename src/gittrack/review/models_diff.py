@@ -149,8 +149,6 @@ def _with_metric(
     """The change with the metric of the version it replaces and of the new one."""
     from dataclasses import replace
 
-    from gittrack.review.history import pick_metric
-
     if was is None:
         return change
     rows = [runs.get(was.run_id, {}), runs.get(now.run_id, {})]
@@ -159,11 +157,22 @@ def _with_metric(
         for column, value in row.items():
             if column.startswith("metrics.") and isinstance(value, float) and not math.isnan(value):
                 counts[column[len("metrics.") :]] = counts.get(column[len("metrics.") :], 0) + 1
-    metric = pick_metric({k: n for k, n in counts.items() if n == 2}, config)
+    metric = _pick_metric([k for k, n in counts.items() if n == 2], config)
     if metric is None:
         return change
     values = [float(row[f"metrics.{metric}"]) for row in rows]
     return replace(change, metric=metric, old_value=values[0], new_value=values[1])
+
+
+def _pick_metric(shared: list[str], config: Config) -> str | None:
+    """The first metric of the config's ``metrics:`` both runs have, else one whose name says
+    which way is better (``rmse``, ``accuracy``...), else the first by name."""
+    from gittrack.query.directions import guess
+
+    for name in config.get("metrics") or {}:
+        if str(name) in shared:
+            return str(name)
+    return min(shared, key=lambda k: (guess(k) is None, k)) if shared else None
 
 
 def changes_table(changes: list[RegistryChange]) -> Any:
