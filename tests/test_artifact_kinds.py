@@ -105,3 +105,26 @@ def test_list_and_download_artifacts(in_repo: Path, tmp_path: Path) -> None:
     assert [f.path for f in mlflow.artifacts.list_artifacts(f"runs:/{run.info.run_id}/notes")] == [
         "notes/a.txt"
     ]
+
+
+def test_show_lists_the_runs_datasets_and_models(in_repo: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import gittrack as mlflow
+    from tests.helpers import invoke
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    with mlflow.start_run() as run:
+        mlflow.log_input(
+            mlflow.data.from_pandas(frame, source="data/train.csv", name="train"), context="training"
+        )
+        mlflow.sklearn.log_model(LinearRegression().fit(frame, [1.0, 2.0, 3.0]), name="model")
+    result = invoke("show", run.info.run_id)
+    assert result.exit_code == 0, result.stderr
+    assert "train (training)  digest " in result.stdout and "local data/train.csv" in result.stdout
+    assert "model  python_function sklearn" in result.stdout
+    shown = json.loads(invoke("show", run.info.run_id, "--format", "json").stdout)
+    assert shown["models"] == [
+        {"path": "model", "flavors": ["python_function", "sklearn"], "serialization_format": "cloudpickle"}
+    ]
+    assert shown["datasets"][0]["source"] == {"uri": "data/train.csv"}

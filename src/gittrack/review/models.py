@@ -166,11 +166,8 @@ def run_datasets(store: Path, run_id: str, *, rev: str | None = None) -> list[Da
 
 def _run_files(store: Path, run_id: str, rev: str | None, *, extra: list[str]) -> dict[str, bytes]:
     """The files named ``extra`` anywhere in a run, keyed by path inside the run."""
-    if rev is not None:
-        files, _ = _files_at(store, rev, run_id, names=extra)
-        if not files:
-            raise ModelNotFoundError(f"no run {run_id!r} at {rev} (give the full run id with --rev)")
-        return files
+    if rev is not None:  # ``run_id`` is the full id at that revision
+        return _files_at(store, rev, run_id, names=extra)[0]
     run_dir = find_run_dir(store, run_id)
     return {
         p.relative_to(run_dir).as_posix(): p.read_bytes()
