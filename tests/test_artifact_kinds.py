@@ -128,3 +128,23 @@ def test_show_lists_the_runs_datasets_and_models(in_repo: Path) -> None:
         {"path": "model", "flavors": ["python_function", "sklearn"], "serialization_format": "cloudpickle"}
     ]
     assert shown["datasets"][0]["source"] == {"uri": "data/train.csv"}
+
+
+def test_compare_shows_which_data_each_run_used(in_repo: Path) -> None:
+    import gittrack as mlflow
+    from tests.helpers import invoke
+
+    ids = []
+    for rows in ([1.0, 2.0], [1.0, 2.0, 3.0]):
+        with mlflow.start_run() as run:
+            mlflow.log_input(
+                mlflow.data.from_pandas(pd.DataFrame({"x": rows}), name="train"), context="training"
+            )
+        ids.append(run.info.run_id)
+    result = invoke("compare", *ids, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = [r for r in json.loads(result.stdout) if r["key"] == "datasets"]
+    digests = [row[k] for k in row if k not in ("key", "best")]
+    assert len(set(digests)) == 2 and all(
+        d.startswith("train@") and d.endswith("(training)") for d in digests
+    )
