@@ -190,3 +190,21 @@ def test_models_uris_name_versions_stages_aliases(client, in_repo: Path) -> None
         client.resolve_uri("models:/m/Production")
     copy = client.copy_model_version("models:/m@champion", "m-copy")
     assert (copy.name, copy.version, copy.run_id) == ("m-copy", 1, run_id)
+
+
+def test_errors_carry_mlflows_codes(client) -> None:  # type: ignore[no-untyped-def]
+    from gittrack.errors import MlflowException
+
+    client.create_registered_model("m")
+    with pytest.raises(MlflowException) as missing:
+        client.get_registered_model("nope")
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(MlflowException) as taken:
+        client.create_registered_model("m")
+    assert taken.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    with pytest.raises(MlflowException) as bad:
+        client.transition_model_version_stage("m", 1, "Nowhere")
+    assert bad.value.error_code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+    with pytest.raises(MlflowException) as paging:
+        client.search_registered_models(max_results=0)
+    assert paging.value.error_code == "INVALID_PARAMETER_VALUE"
