@@ -24,7 +24,7 @@ def many_runs(store: Path, count: int, experiment: str = "many") -> list[str]:
     for i in range(count):
         run_id = f"20260528-{i // 60:04d}{i % 60:02d}-{i:06x}"
         meta = Meta(run_id, f"r{i}", experiment, "RUNNING", T0 + i, host=context.host(), pid=os.getpid())
-        writer = RunWriter.create(store, meta, new_id=lambda: run_id)
+        writer = RunWriter.create(store, meta, new_id=lambda run_id=run_id: run_id)
         writer.log_metric("m", float(i), step=0, timestamp=T0)
         writer.finish("FINISHED", end_time=T0 + i + 1)
         ids.append(run_id)
@@ -47,7 +47,9 @@ def test_the_while_token_loop_collects_every_run(repo: Path) -> None:
     small = client.search_runs(["many"], max_results=10, order_by=["metrics.m ASC"])
     assert [r.data.metrics["m"] for r in small] == [float(i) for i in range(10)]
     assert small.token is not None
-    following = client.search_runs(["many"], max_results=10, order_by=["metrics.m ASC"], page_token=small.token)
+    following = client.search_runs(
+        ["many"], max_results=10, order_by=["metrics.m ASC"], page_token=small.token
+    )
     assert [r.data.metrics["m"] for r in following] == [float(i) for i in range(10, 20)]
 
 
@@ -151,9 +153,11 @@ def test_a_bad_entry_in_log_batch_writes_nothing(repo: Path) -> None:
 
 def test_parent_runs_and_their_system_tags_are_queryable(repo: Path) -> None:
     mlflow.set_experiment("tree")
-    with mlflow.start_run(run_name="parent") as parent:
-        with mlflow.start_run(run_name="child", nested=True) as child:
-            pass
+    with (
+        mlflow.start_run(run_name="parent") as parent,
+        mlflow.start_run(run_name="child", nested=True) as child,
+    ):
+        pass
     assert mlflow.get_parent_run(child.info.run_id).info.run_id == parent.info.run_id
     assert mlflow.get_parent_run(parent.info.run_id) is None
     pid = parent.info.run_id
@@ -179,7 +183,8 @@ def test_search_runs_defaults_to_the_active_experiment(repo: Path) -> None:
 
 def test_an_empty_result_has_mlflows_columns(repo: Path) -> None:
     df = mlflow.search_runs(experiment_ids=["nothing"])
-    assert list(df.columns)[:6] == ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    expected = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    assert list(df.columns)[:6] == expected
     assert df.empty
 
 
