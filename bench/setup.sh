@@ -14,7 +14,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 fi
 # scikit-learn (already an MLflow dependency) is pinned for tests/fixtures/mlflow/build.py, whose
-# stores hold sklearn models and the versions they were written with.
+# stores hold sklearn models and the versions they were written with, and for
+# tests/test_mlflow_crossload.py, which loads gittrack's models with MLflow from this venv.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   "mlflow==$MLFLOW_VERSION" pyinstrument "scikit-learn==1.9.1"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"

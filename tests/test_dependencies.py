@@ -11,7 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 # Distribution name -> the module it is imported as (where the two differ).
-IMPORT_NAME = {"pyyaml": "yaml", "gitpython": "git", "types-pyyaml": None, "types-tabulate": None}
+IMPORT_NAME = {
+    "pyyaml": "yaml",
+    "gitpython": "git",
+    "types-pyyaml": None,
+    "types-tabulate": None,
+    "scikit-learn": "sklearn",
+    "pillow": "PIL",
+}
 # Dev tools run as commands by scripts/test.sh rather than imported.
 COMMANDS = {"mypy", "ruff", "pytest"}
 

@@ -52,16 +52,31 @@ _EXPORTS = {
         "set_experiment_tag",
         "set_experiment_tags",
     ),
+    "tracking.fluent_extras": (
+        "load_table",
+        "log_figure",
+        "log_image",
+        "log_input",
+        "log_table",
+        "register_model",
+        "search_model_versions",
+        "search_registered_models",
+    ),
+    "models.autolog_all": ("autolog",),
     "tracking.client": ("Client", "MlflowClient"),
     "tracking.entities": ("Experiment", "Metric", "Run", "RunData", "RunInfo", "RunStatus", "ViewType"),
     "errors": ("GittrackError", "MlflowException"),
     "tracking.environ": ("params",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
+# MLflow's submodules, reached as attributes (``mlflow.sklearn.log_model``) and imported on first use.
+_SUBMODULES = ("artifacts", "data", "models", "pyfunc", "sklearn", "xgboost")
+__all__ = sorted([*_WHERE, *_SUBMODULES])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"gittrack.{name}")
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'gittrack' has no attribute {name!r}")

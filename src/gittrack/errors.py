@@ -153,5 +153,28 @@ class UnsupportedError(GittrackError, NotImplementedError):
     default_code = "NOT_IMPLEMENTED"
 
 
+class ModelNotFoundError(GittrackError, LookupError):
+    """No registered model, model version, alias or logged model matches a name or URI."""
+
+    default_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class ModelExistsError(AlreadyExistsError):
+    """A registered model (or rename target) that already exists."""
+
+
+class InvalidModelError(GittrackError, ValueError):
+    """A model that cannot be saved or loaded: bad MLmodel, unknown flavor, bad argument."""
+
+    default_code = "INVALID_PARAMETER_VALUE"
+
+
+class RegistryConflictError(GittrackError):
+    """The registry holds what a merge left to resolve: a version number used twice, an
+    alias or version file with conflict markers.  The message says how to fix it."""
+
+    default_code = "INVALID_STATE"
+
+
 class GittrackWarning(UserWarning):
     """Something worth telling the user that does not stop the work (a skipped run, no git)."""

@@ -73,7 +73,7 @@ def main() -> None:
 
 # Command modules; each defines COMMANDS. Importing them is cheap: heavy imports live
 # inside the command functions.
-_COMMAND_MODULES = ("setup", "runs", "compare", "metrics", "gc", "check", "run", "ui", "history")
+_COMMAND_MODULES = ("setup", "runs", "compare", "metrics", "gc", "check", "run", "ui", "history", "models")
 
 
 def _register() -> None:

@@ -31,6 +31,7 @@ from gittrack.maintenance.check_files import (
     key_lines,
     remove,
 )
+from gittrack.maintenance.check_registry import registry_findings
 from gittrack.store import context, layout
 from gittrack.store.atomic import TMP_PREFIX
 from gittrack.store.layout import Meta, iso_utc
@@ -99,6 +100,7 @@ def check(store: Path, *, fix: bool = False) -> CheckReport:
     for run_dir in dirs:
         items.extend(check_run(run_dir, base=store.parent, fix=fix))
     items.extend(_apply(f, store.parent, fix) for f in _staging_leftovers(store))
+    items.extend(_apply(f, store.parent, fix) for f in registry_findings(store))
     return CheckReport(store, len(dirs), tuple(items))
 
 

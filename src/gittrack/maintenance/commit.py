@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from gittrack import git
 from gittrack.errors import GittrackError, GittrackWarning, RunStateError
+from gittrack.maintenance.commit_registry import registry_message, unshared_versions
 from gittrack.query.directions import direction, is_better
 from gittrack.review.history import pick_metric
 from gittrack.store import layout
@@ -55,19 +56,22 @@ def commit(
     root, prefix = store_prefix(store)
     records = _chosen(store, refs, all_finished=all_finished, warn=say)
     pending = _pending_by_run(root, prefix)
+    registry = pending.get(layout.MODELS_DIR, [])  # a promotion alone is worth a commit
     chosen = [r for r in records if r.run_id in pending]
     for record in records:
         if refs and record.run_id not in pending:
             say(f"run {record.run_id} ({record.meta.name}) has nothing to commit")
-    if not chosen:
+    if not chosen and not registry:
         raise GittrackError("nothing to commit: the runs are committed already (see `git status`)")
+    for line in unshared_versions(store, {r.run_id for r in chosen}):
+        say(line)
     paths = [path for r in chosen for path in pending[r.run_id]]
     paths += [path for name in sorted(layout.RESERVED) for path in pending.get(name, [])]
     for line in big_artifacts(root, prefix, paths, limit_mb=float(config.get("artifacts", "max_commit_mb"))):
         say(line)
     if with_code:
         paths += git.changed_tracked_files(root, exclude=[prefix])
-    text = message or commit_message(chosen, config)
+    text = message or commit_message(chosen, config) if chosen else message or registry_message(registry)
     git.stage(root, paths)
     sha = git.commit_paths(root, text, paths)
     return CommitResult(sha, text, tuple(r.run_id for r in chosen), tuple(paths))

@@ -59,7 +59,7 @@ def compare(
     labelled = load_records(store, refs, rev=rev, warn=warn)
     records = [record for _, record in labelled]
     headers = column_headers(records, revs=[at for at, _ in labelled])
-    rows = compare_rows(records, config=config)
+    rows = compare_rows(records, config=config) + dataset_rows(store, labelled)
     if only_diff:
         rows = [row for row in rows if not all_equal(row.values)]
     table: dict[str, list[Any]] = {KEY: [row.key for row in rows]}
@@ -67,6 +67,17 @@ def compare(
         table[header] = [row.values[index] for row in rows]
     table[BEST] = [", ".join(headers[i] for i in best_indices(row)) for row in rows]
     return pd.DataFrame(table, columns=[KEY, *headers, BEST])
+
+
+def dataset_rows(store: Path, labelled: Sequence[tuple[str | None, RunRecord]]) -> list[Row]:
+    """A ``datasets`` row (``name@digest (context)`` per run) when some run logged datasets."""
+    from gittrack.review.models import run_datasets
+
+    found = [run_datasets(store, record.run_id, rev=at) for at, record in labelled]
+    if not any(found):
+        return []
+    texts = [", ".join(f"{d.name}@{d.digest} ({d.context or '-'})" for d in ds) or None for ds in found]
+    return [Row("datasets", texts)]
 
 
 def load_records(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gittrack import git
 from gittrack.errors import GittrackError
 from gittrack.query.directions import Direction, direction, is_better
+from gittrack.review.models_diff import RegistryChange, registry_diff
 from gittrack.store.config import Config
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class DiffReport:
     base: Side
     head: Side
     experiments: tuple[ExperimentDiff, ...]
+    registry: tuple[RegistryChange, ...] = ()  # models registered, promoted (review/models_diff.py)
 
 
 # -- building the report --------------------------------------------------------------------
@@ -127,7 +129,19 @@ def diff(
         exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
         if all_experiments or exp.added or exp.removed:
             found.append(exp)
-    return DiffReport(base_side, head_side, tuple(found))
+    changes = registry_diff(
+        store, base=str(base_side.commit), head=head_side.commit, config=config, warn=warn
+    )
+    return DiffReport(base_side, head_side, tuple(found), tuple(changes))
+
+
+def base_revision(store: Path, base: str | None, head: str | None, config: Config) -> str:
+    """The commit ``diff`` compares with: ``base``, ``diff.base``, else the merge-base."""
+    from gittrack.query.revision import store_prefix
+
+    commit = _base_side(store_prefix(store)[0], base, head, config).commit
+    assert commit is not None
+    return commit
 
 
 def _base_side(root: Path, base: str | None, head: str | None, config: Config) -> Side:

@@ -67,6 +67,9 @@ def render_markdown(report: DiffReport) -> str:
         " against the best run the head adds, by last value (↓ lower is better, ↑ higher).",
         "",
     ]
+    registry = [f"- {_md_escape(c.text(), table=False)}" for c in report.registry]
+    if registry:
+        lines += ["#### Model registry", "", *registry, ""]
     if not report.experiments:
         return "\n".join([*lines, "No runs added, removed or changed.", ""])
     lines += [_md_row(HEADERS), _md_row(["---"] * len(HEADERS))]
@@ -88,6 +91,7 @@ def render_table(report: DiffReport) -> str:
 
     lines = [f"base  {side_text(report.base)}", f"head  {side_text(report.head)}"]
     lines += ["(the best of all base runs against the best of the runs the head adds)", ""]
+    lines += [f"registry: {c.text()}" for c in report.registry] + ([""] if report.registry else [])
     if not report.experiments:
         return "\n".join([*lines, "no runs added, removed or changed", ""])
     rows = summary_rows(report, markdown=False)

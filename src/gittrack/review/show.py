@@ -25,13 +25,25 @@ def show(
     record = read_run(run_dir)
     diff = run_dir / layout.GIT_DIFF
     root = find_root(run_dir)
-    return describe(
+    info = describe(
         record,
         path=str(run_dir),
         diff_file=str(diff) if diff.exists() else None,
         artifacts=artifacts(run_dir),
         repo_name=root.name if root else None,
     )
+    return {**info, **lineage(store, record.run_id, rev=None)}
+
+
+def lineage(store: Path, run_id: str, *, rev: str | None) -> dict[str, Any]:
+    """The run's datasets (``inputs.yaml``) and logged models (their MLmodel; never loaded)."""
+    from gittrack.review.models import run_datasets, run_models
+
+    models = [
+        {"path": m.path, "flavors": sorted(m.flavors), "serialization_format": m.serialization_format}
+        for m in run_models(store, run_id, rev=rev)
+    ]
+    return {"datasets": [d.to_dict() for d in run_datasets(store, run_id, rev=rev)], "models": models}
 
 
 def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None) -> dict[str, Any]:
@@ -52,7 +64,7 @@ def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None
     info = describe(
         record, path=f"{rev}:{run_path}", diff_file=diff_file, artifacts=found, repo_name=root.name
     )
-    return {**info, "rev": rev}
+    return {**info, **lineage(store, record.run_id, rev=rev), "rev": rev}
 
 
 def read_record(
@@ -194,6 +206,14 @@ def format_text(info: dict[str, Any]) -> str:
     }
     lines += _section("metrics", metrics)
     lines += _section("artifacts", {a["path"]: f"{a['size']} B" for a in info["artifacts"]})
+    datasets = {
+        f"{d['name']} ({d['context'] or 'no context'})": f"digest {d['digest']}  {d['source_type']} "
+        + " ".join(str(v) for v in d["source"].values() if isinstance(v, str))
+        for d in info.get("datasets", [])
+    }
+    lines += _section("datasets", datasets)
+    models = {m["path"]: " ".join(m["flavors"]) for m in info.get("models", [])}
+    lines += _section("models", models)
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ EXPERIMENTS_DIR = "experiments"  # experiment metadata (store/experiments.py)
 MODELS_DIR = "models"  # the model registry
 # Directories of a store that are not runs: never listed, read or collected as runs.
 RESERVED = frozenset({EXPERIMENTS_DIR, MODELS_DIR})
+INPUTS = "inputs.yaml"  # datasets a run used (log_input): appended, one entry per call
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 ACTIVE, DELETED = "active", "deleted"

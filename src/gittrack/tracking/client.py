@@ -29,10 +29,12 @@ from gittrack.store.reader import find_run_dir, read_run
 from gittrack.store.system_tags import FIELDS as SYSTEM_FIELDS
 from gittrack.store.writer import RunWriter, now_ms
 from gittrack.tracking import paging, uri, writers
+from gittrack.tracking.artifact_client import ArtifactClient
 from gittrack.tracking.entities import Metric, Param, Run, RunTag, ViewType, run_from_record, run_from_writer
 from gittrack.tracking.experiment_client import ExperimentMethods
 from gittrack.tracking.experiments import check_name, experiment_name
 from gittrack.tracking.paging import PagedList
+from gittrack.tracking.registry_client import RegistryClient
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 VIEWS = {ViewType.ACTIVE_ONLY: "active", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 
 
-class Client(ExperimentMethods):
+class Client(ExperimentMethods, RegistryClient, ArtifactClient):
     """MLflow's ``MlflowClient`` surface over the git store."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
