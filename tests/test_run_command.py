@@ -123,8 +123,8 @@ def test_cli_output_in_process() -> None:
     assert result.exit_code == 0
     assert result.stdout == "hi\n"
     assert re.fullmatch(
-        r"gittrack: run \d{8}-\d{6}-[0-9a-f]{6} \(hello\) started: \S+ -c print\('hi'\)\n"
-        r"gittrack: run \d{8}-\d{6}-[0-9a-f]{6} FINISHED \(exit code 0\)\n",
+        r"gittrack: run \d{8}-\d{6}-[0-9a-f]{12} \(hello\) started: \S+ -c print\('hi'\)\n"
+        r"gittrack: run \d{8}-\d{6}-[0-9a-f]{12} FINISHED \(exit code 0\)\n",
         result.stderr,
     )
 
