@@ -199,3 +199,26 @@ def test_is_tracking_uri_set(repo: Path, tmp_path: Path) -> None:
     gittrack.set_tracking_uri(tmp_path / "store")
     assert gittrack.is_tracking_uri_set()
     assert gittrack.get_tracking_uri() == str(tmp_path / "store")
+
+
+def test_datasets_are_queryable_as_in_mlflow(repo: Path) -> None:
+    import pandas as pd
+
+    data = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    mlflow.set_experiment("lineage")
+    with mlflow.start_run(run_name="a"):
+        mlflow.log_input(mlflow.data.from_pandas(data, name="train"), context="training")
+    with mlflow.start_run(run_name="b"):
+        mlflow.log_input(mlflow.data.from_pandas(data, name="test"), context="eval")
+    with mlflow.start_run(run_name="c"):
+        pass
+
+    def names(text: str) -> list[str]:
+        return list(mlflow.search_runs(filter_string=text)["tags.mlflow.runName"])
+
+    assert names("datasets.name = 'train'") == ["a"]
+    assert names("datasets.context IN ('eval')") == ["b"]
+    assert names("datasets.name LIKE 't%'") == ["b", "a"]
+    assert names("datasets.digest != 'nothing'") == ["b", "a"]  # c has no dataset: never matches
+    with pytest.raises(mlflow.MlflowException, match="unknown dataset key 'size'"):
+        names("datasets.size = '1'")

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gittrack.query.filter_parse import (
+    DATASET_KEYS,
     BoolOp,
     Comparison,
     Expr,
@@ -36,7 +37,7 @@ from gittrack.query.filter_parse import (
     parse_order_by,
     resolve_identifier,
 )
-from gittrack.query.frame import NAN_METRICS
+from gittrack.query.frame import DATASETS, NAN_METRICS
 from gittrack.query.schema import RUNS, Schema
 
 __all__ = [
@@ -83,6 +84,8 @@ def _evaluate(expr: Expr, df: pd.DataFrame) -> Mask:
         masks = [_evaluate(operand, df) for operand in expr.operands]
         combine = np.logical_and if expr.op == "AND" else np.logical_or
         return np.asarray(combine.reduce(masks), dtype=bool)
+    if expr.ident.kind == "datasets":
+        return _dataset_mask(expr, df)
     series = _series(df, expr.ident)
     if expr.ident.kind == "metrics":
         return _metric_mask(expr, series, nan_values(df, expr.ident.column))
@@ -105,6 +108,25 @@ def nan_values(df: pd.DataFrame, column: str) -> Mask:
     key = column[len("metrics.") :]
     found = (isinstance(v, str) and key in v.split("\t") for v in df[NAN_METRICS].to_numpy(dtype=object))
     return np.fromiter(found, dtype=bool, count=len(df))
+
+
+def _dataset_mask(expr: Expr, df: pd.DataFrame) -> Mask:
+    """``datasets.name``/``digest``/``context``: a run matches when any of its dataset inputs
+    does, as in MLflow; a run with no datasets matches nothing (``IS NULL`` aside)."""
+    field = DATASET_KEYS.index(expr.ident.key)  # type: ignore[union-attr]
+    cells = df[DATASETS].to_numpy(dtype=object) if DATASETS in df.columns else [None] * len(df)
+    values = [
+        [line.split("\t")[field] for line in c.split("\n")] if isinstance(c, str) else [] for c in cells
+    ]
+    flat = pd.Series([v for vs in values for v in vs], dtype=object)
+    owner = np.repeat(np.arange(len(values)), [len(vs) for vs in values])
+    if isinstance(expr, NullCheck):
+        has = np.array([bool(vs) for vs in values], dtype=bool)
+        return has if expr.negated else ~has
+    inner = _membership(flat, expr) if isinstance(expr, Membership) else _compare(flat, expr)  # type: ignore[arg-type]
+    hit = np.zeros(len(values), dtype=bool)
+    hit[owner[inner]] = True
+    return hit
 
 
 def _metric_mask(expr: Expr, series: pd.Series, nan: Mask) -> Mask:

@@ -53,6 +53,7 @@ _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", 
 _OPERATOR_LIST = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
 
 _VALUE_KINDS = ("STRING", "DQUOTE", "NUMBER")
+DATASET_KEYS = ("name", "digest", "context")  # what MLflow's datasets. filters name
 EMPTY_KEY = "\x00"  # stands for a quoted empty key until the identifier is built
 
 Value: TypeAlias = "str | float"
@@ -131,6 +132,10 @@ def _make_identifier(prefix: str, key: str, pos: int = 0, schema: Schema = RUNS)
         key = ""
     if kind == "metrics":
         return Identifier(kind, key, "number")
+    if kind == "datasets":
+        if key.lower() not in DATASET_KEYS:
+            raise Problem(f"unknown dataset key '{key}': expected one of {', '.join(DATASET_KEYS)}", pos)
+        return Identifier(kind, key.lower(), "string")
     if kind != "attributes":
         return Identifier(kind, key)
     return _attribute(key, schema, pos)
@@ -322,7 +327,10 @@ class _Parser:
         return keys
 
     def order_key(self) -> OrderKey:
+        start = self.peek()
         ident = self.identifier(bare_attributes=True)
+        if ident.kind == "datasets":
+            raise Problem("runs cannot be ordered by a dataset key (a run may have several)", start.pos)
         direction = self.accept("ASC", "DESC")
         return OrderKey(ident.column, direction is None or direction.text.upper() == "ASC")
 

@@ -40,6 +40,7 @@ ATTRIBUTE_COLUMNS = (
 
 
 NAN_METRICS = "_nan_metrics"  # tab-separated keys of metrics whose last value is NaN
+DATASETS = "_datasets"  # one line per dataset input: name, digest, context (tab-separated)
 
 
 def record_row(record: RunRecord) -> dict[str, Any]:
@@ -67,6 +68,8 @@ def record_row(record: RunRecord) -> dict[str, Any]:
     nan = [k for k, s in record.metrics.items() if math.isnan(s.last)]
     if nan:
         row[NAN_METRICS] = "\t".join(sorted(nan))
+    if record.datasets:
+        row[DATASETS] = "\n".join("\t".join(d) for d in record.datasets)
     row.update({f"tags.{k}": v for k, v in system_tags.derive(meta).items()})
     row.update({f"tags.{k}": v for k, v in record.tags.items()})
     return row

@@ -1,6 +1,6 @@
 """The run index: a git-ignored SQLite cache of run summaries, ``<store>/.cache/index.sqlite``.
 
-It is never the source of truth.  Each query stats the three YAML files of every
+It is never the source of truth.  Each query stats the four YAML files of every
 run; a run whose signature (inode, mtime and size of meta/params/tags) is unchanged
 is taken from the index, any other run is read from its files and written back.  A
 missing, stale or corrupt index is rebuilt silently.  Runs still RUNNING are always
@@ -30,7 +30,7 @@ from gittrack.store import cache, layout
 from gittrack.store.reader import read_run, run_names
 
 INDEX_FILE = "index.sqlite"
-SCHEMA_VERSION = 3  # 2: rows carry the derived tags.mlflow.* columns; 3: _nan_metrics
+SCHEMA_VERSION = 4  # 2: derived tags.mlflow.* columns; 3: _nan_metrics; 4: _datasets
 _SCHEMA = "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, sig TEXT, status TEXT, row TEXT)"
 
 Entry = tuple[str, str, dict[str, Any]]  # (signature, effective status, frame row)
@@ -42,7 +42,8 @@ _memory: dict[Path, tuple[Stamp, dict[str, Entry]]] = {}
 
 
 def signature(run_dir: Path | str) -> str:
-    """Inode, mtime and size of meta.yaml, params.yaml and tags.yaml (``-`` for a missing one)."""
+    """Inode, mtime and size of meta.yaml, params.yaml, tags.yaml and inputs.yaml (``-`` for a
+    missing one)."""
     parts = []
     for name in _SIGNED:  # plain strings: this runs for every run on every query
         try:
@@ -53,7 +54,7 @@ def signature(run_dir: Path | str) -> str:
     return "|".join(parts)
 
 
-_SIGNED = (layout.META, layout.PARAMS, layout.TAGS)
+_SIGNED = (layout.META, layout.PARAMS, layout.TAGS, layout.INPUTS)
 
 
 def signatures(store: Path) -> dict[str, str]:

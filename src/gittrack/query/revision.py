@@ -24,7 +24,7 @@ from gittrack.store.experiments import ExperimentRecord
 from gittrack.store.metric_csv import MetricRow, parse_history
 from gittrack.store.reader import RunRecord, parse_record
 
-_NAMES = (layout.META, layout.PARAMS, layout.TAGS)
+_NAMES = (layout.META, layout.PARAMS, layout.TAGS, layout.INPUTS)
 Histories = dict[str, list[MetricRow]]
 
 
@@ -72,6 +72,7 @@ def snapshot_at(
                     found.get(layout.PARAMS, b""),
                     found.get(layout.TAGS, b""),
                     histories,
+                    inputs_text=found.get(layout.INPUTS, b""),
                 )
             )
         except (CorruptRunError, UnicodeDecodeError) as exc:

@@ -38,6 +38,7 @@ class RunRecord:
     metrics: dict[str, MetricSummary]
     status: str  # effective status: KILLED when the owner process is gone
     histories: Callable[[], dict[str, list[MetricRow]]] = field(repr=False, compare=False)
+    datasets: tuple[tuple[str, str, str], ...] = ()  # (name, digest, context or "") per input
 
     @property
     def run_id(self) -> str:
@@ -97,6 +98,7 @@ def read_run(run_dir: Path) -> RunRecord:
         _read_optional(run_dir / layout.TAGS),
         histories,
         meta_path,
+        inputs_text=_read_optional(run_dir / layout.INPUTS),
     )
 
 
@@ -107,14 +109,20 @@ def parse_record(
     tags_text: bytes,
     histories: Callable[[], dict[str, list[MetricRow]]],
     meta_path: Path | None = None,
+    *,
+    inputs_text: bytes = b"",
 ) -> RunRecord:
     """A run from the bytes of its files: the one parser for the work tree and git revisions."""
+    from gittrack.store.inputs import parse_inputs
+
     meta = parse_meta(meta_text, f"{location}/{layout.META}")
     params = parse_mapping(params_text, f"{location}/{layout.PARAMS}")
     tags = {k: str(v) for k, v in parse_mapping(tags_text, f"{location}/{layout.TAGS}").items()}
     status = effective_status(meta, meta_path)
     metrics = meta.metrics if meta.status != "RUNNING" else _summaries(histories())
-    return RunRecord(location, meta, params, tags, metrics, status, histories)
+    inputs = parse_inputs(inputs_text, f"{location}/{layout.INPUTS}") if inputs_text else []
+    datasets = tuple((d.name, d.digest, d.context or "") for d in inputs)
+    return RunRecord(location, meta, params, tags, metrics, status, histories, datasets)
 
 
 def _read_optional(path: Path) -> bytes:
