@@ -190,6 +190,7 @@ def test_experiment_lifecycle(runs: dict[float, str], repo: Path) -> None:
     assert "other" not in [e.name for e in client.search_experiments()]
     assert [e.name for e in client.search_experiments(ViewType.DELETED_ONLY)] == ["other"]
     assert client.search_runs("other") == []  # its runs leave the active view with it
+    assert client.get_run(runs[1.0]).info.lifecycle_stage == "deleted"
     assert [r.info.run_id for r in client.search_runs("other", run_view_type=ViewType.ALL)] == [runs[1.0]]
     with pytest.raises(MlflowException, match="deleted experiment"):
         gittrack.set_experiment("other")

@@ -53,14 +53,21 @@ _EXPORTS = {
         "set_experiment_tags",
     ),
     "tracking.fluent_extras": (
+        "flush_artifact_async_logging",
+        "flush_async_logging",
+        "get_registry_uri",
         "load_table",
         "log_figure",
         "log_image",
         "log_input",
+        "log_inputs",
+        "log_stream",
         "log_table",
         "register_model",
         "search_model_versions",
         "search_registered_models",
+        "set_model_version_tag",
+        "set_registry_uri",
     ),
     "models.autolog_all": ("autolog",),
     "tracking.client": ("Client", "MlflowClient"),
@@ -70,7 +77,17 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 # MLflow's submodules, reached as attributes (``mlflow.sklearn.log_model``) and imported on first use.
-_SUBMODULES = ("artifacts", "data", "models", "pyfunc", "sklearn", "xgboost")
+_SUBMODULES = (
+    "artifacts",
+    "data",
+    "entities",
+    "exceptions",
+    "models",
+    "pyfunc",
+    "sklearn",
+    "tracking",
+    "xgboost",
+)
 __all__ = sorted([*_WHERE, *_SUBMODULES])
 
 

@@ -123,7 +123,7 @@ def log_saved(
         shutil.rmtree(staging, ignore_errors=True)
     info = model.get_model_info()
     if registered_model_name:
-        version = client._register(info.model_uri, registered_model_name)
+        version = client.register_model(info.model_uri, registered_model_name)
         info = ModelInfo(**{**vars(info), "registered_model_version": version.version})
     return info
 

@@ -157,9 +157,25 @@ class Client(ExperimentMethods, RegistryClient, ArtifactClient):
     def get_run(self, run_id: str) -> Run:
         """A run by id (or unique id prefix) from this client's store."""
         writer = writers.live(self._store, run_id)
-        if writer is not None:
-            return run_from_writer(writer)
-        return run_from_record(read_run(self._run_dir(run_id)))
+        run = (
+            run_from_writer(writer)
+            if writer is not None
+            else run_from_record(read_run(self._run_dir(run_id)))
+        )
+        return self._with_experiment_stage(run)
+
+    def _with_experiment_stage(self, run: Run) -> Run:
+        """A run of a deleted experiment is deleted too, as MLflow answers (its file is not
+        rewritten: the experiment's one event file says it)."""
+        from dataclasses import replace
+
+        from gittrack.store.experiments import read_record
+
+        if run.info.lifecycle_stage == layout.DELETED:
+            return run
+        if read_record(self._store, run.info.experiment_id).lifecycle_stage != layout.DELETED:
+            return run
+        return replace(run, info=replace(run.info, lifecycle_stage=layout.DELETED))
 
     def get_parent_run(self, run_id: str) -> Run | None:
         parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
@@ -328,6 +344,13 @@ class Client(ExperimentMethods, RegistryClient, ArtifactClient):
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         artifacts.write_bytes(self._run_dir(run_id), artifact_file, text.encode("utf-8"))
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Write what a binary or text stream holds as the artifact ``artifact_file``."""
+        data = stream.read()
+        artifacts.write_bytes(
+            self._run_dir(run_id), artifact_file, data.encode("utf-8") if isinstance(data, str) else data
+        )
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Write ``dictionary`` as YAML (``.yaml``/``.yml``) or JSON (anything else), as MLflow does."""

@@ -82,12 +82,65 @@ def log_input(
     Client().log_inputs(active_run_id(run_id), [DatasetInput(entity, labels)])
 
 
+def log_inputs(
+    datasets: list[Any] | None = None,
+    contexts: list[str | None] | None = None,
+    tags_list: list[Mapping[str, str] | None] | None = None,
+    models: list[Any] | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Several ``log_input`` calls at once, as MLflow's ``log_inputs``."""
+    for i, dataset in enumerate(datasets or []):
+        context = contexts[i] if contexts else None
+        tags = tags_list[i] if tags_list else None
+        log_input(dataset, context, tags, run_id=active_run_id(run_id))
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    Client().log_stream(active_run_id(run_id), stream, artifact_file)
+
+
+def set_model_version_tag(
+    name: str, version: str | int | None = None, key: str = "", value: Any = ""
+) -> None:
+    Client().set_model_version_tag(name, version, key, value)
+
+
+def get_registry_uri() -> str:
+    """The registry lives in the store: the registry URI is the tracking URI."""
+    return fluent.get_tracking_uri()
+
+
+def set_registry_uri(uri: str) -> None:
+    """The registry is always the store's (``.runs/models``): a registry URI naming another
+    place is ignored with a warning, as a foreign tracking URI is."""
+    import warnings
+
+    from gittrack.errors import GittrackWarning
+
+    if str(uri) != fluent.get_tracking_uri():
+        warnings.warn(
+            f"gittrack keeps the model registry in the store ({fluent.get_tracking_uri()}); "
+            f"registry URI {uri!r} is ignored",
+            GittrackWarning,
+            stacklevel=2,
+        )
+
+
+def flush_async_logging() -> None:
+    """Every gittrack write is synchronous (done when the call returns): nothing to flush."""
+
+
+def flush_artifact_async_logging() -> None:
+    """Every gittrack write is synchronous (done when the call returns): nothing to flush."""
+
+
 def register_model(
     model_uri: str, name: str, await_registration_for: int = 300, *, tags: Mapping[str, Any] | None = None
 ) -> ModelVersion:
     """Register the model at ``model_uri`` (``runs:/<run>/<path>``...) as a new version of
     ``name``, creating the registered model if needed."""
-    return Client()._register(model_uri, name, tags=tags)
+    return Client().register_model(model_uri, name, tags=tags)
 
 
 def search_registered_models(

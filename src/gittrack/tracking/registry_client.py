@@ -353,7 +353,9 @@ class RegistryClient:
             return artifact_uri.run_artifact(self._store, run, path)[1]
         return artifact_uri.local_path(uri)
 
-    def _register(self, model_uri: str, name: str, tags: Mapping[str, Any] | None = None) -> ModelVersion:
+    def register_model(
+        self, model_uri: str, name: str, tags: Mapping[str, Any] | None = None
+    ) -> ModelVersion:
         """``mlflow.register_model``: create the model if needed, then a version of it."""
         if read_model(self._store, check_model_name(name)) is None:
             self.create_registered_model(name)
