@@ -32,9 +32,8 @@ def main() -> None:
         ),
     }
     OUT.write_text(json.dumps(api, indent=1) + "\n", encoding="utf-8")
-    print(
-        f"{OUT}: MLflow {api['mlflow']}, {len(api['functions'])} functions, {len(api['client_methods'])} methods"
-    )
+    counts = f"{len(api['functions'])} functions, {len(api['client_methods'])} methods"
+    print(f"{OUT}: MLflow {api['mlflow']}, {counts}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,42 @@ DOC = (ROOT / "docs" / "mlflow-compat.md").read_text(encoding="utf-8")
 PRESENT = ("same", "extended", "differs")
 ABSENT = ("missing", "out of scope")
 # The tracking methods of MLflow's client: each must be "same" or "extended" (issue #12).
-TRACKING_CLIENT = ["create_experiment", "create_run", "delete_experiment", "delete_experiment_tag", "delete_run", "delete_tag", "download_artifacts", "get_experiment", "get_experiment_by_name", "get_metric_history", "get_parent_run", "get_run", "list_artifacts", "load_table", "log_artifact", "log_artifacts", "log_batch", "log_dict", "log_figure", "log_image", "log_inputs", "log_param", "log_stream", "log_table", "log_text", "restore_experiment", "restore_run", "search_experiments", "search_runs", "set_experiment_tag", "set_tag", "set_terminated", "tracking_uri", "update_run"]
+TRACKING_CLIENT = (
+    "create_experiment",
+    "create_run",
+    "delete_experiment",
+    "delete_experiment_tag",
+    "delete_run",
+    "delete_tag",
+    "download_artifacts",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_metric_history",
+    "get_parent_run",
+    "get_run",
+    "list_artifacts",
+    "load_table",
+    "log_artifact",
+    "log_artifacts",
+    "log_batch",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_inputs",
+    "log_param",
+    "log_stream",
+    "log_table",
+    "log_text",
+    "restore_experiment",
+    "restore_run",
+    "search_experiments",
+    "search_runs",
+    "set_experiment_tag",
+    "set_tag",
+    "set_terminated",
+    "tracking_uri",
+    "update_run",
+)
 
 
 def rows(section: str) -> dict[str, str]:
