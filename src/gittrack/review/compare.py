@@ -130,7 +130,7 @@ def column_headers(records: Sequence[RunRecord], revs: Sequence[str | None] = ()
     return headers
 
 
-def compare_rows(records: Sequence[RunRecord], *, config: Config) -> list[Row]:
+def compare_rows(records: Sequence[RunRecord], *, config: Config | None) -> list[Row]:
     params = sorted({k for r in records for k in r.params})
     metrics = sorted({k for r in records for k in r.metrics})
     tags = sorted({k for r in records for k in r.tags})

@@ -110,7 +110,7 @@ def default_metric(frame: pd.DataFrame, config: Config) -> str:
     return found
 
 
-def pick_metric(counts: dict[str, int], config: Config) -> str | None:
+def pick_metric(counts: dict[str, int], config: Config | None) -> str | None:
     """The first metric listed in ``metrics:`` of the config that some run has, else the
     one the most runs have, preferring names that say which way is better (``rmse``,
     ``val_loss``, ``accuracy``...) over ones that don't, then by name; ``counts`` maps
@@ -118,7 +118,7 @@ def pick_metric(counts: dict[str, int], config: Config) -> str | None:
     from gittrack.query.directions import guess
 
     present = {k: n for k, n in counts.items() if n}
-    for name in config.get("metrics") or {}:
+    for name in (config.get("metrics") if config is not None else None) or {}:
         if str(name) in present:
             return str(name)
     return min(present, key=lambda k: (-present[k], guess(k) is None, k)) if present else None

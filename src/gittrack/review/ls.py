@@ -103,7 +103,7 @@ def display_frame(
         **({"stage": list(frame["lifecycle_stage"])} if stage else {}),
         "start": [_start(v, exact) for v in frame["start_time"]],
         "duration": list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
-        "commit": [_commit(c, d, exact) for c, d in commits],
+        "commit": [commit_text(c, d, exact=exact) for c, d in commits],
     }
     # results first: metrics, then the params that produced them (as MLflow's UI orders them)
     kinds = ("metrics.", "params.", "tags.") if all_columns else ("metrics.", "params.")
@@ -146,7 +146,8 @@ def _duration(seconds: object) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-def _commit(commit: object, dirty: object, exact: bool) -> str:
+def commit_text(commit: object, dirty: object, *, exact: bool = False) -> str:
+    """A run's commit as tables show it: 8 hex digits (``exact``: all 40), ``*`` when dirty."""
     if not isinstance(commit, str) or not commit:
         return ""
     return (commit if exact else commit[:8]) + ("*" if dirty is True else "")

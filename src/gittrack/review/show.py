@@ -54,17 +54,26 @@ def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None
     sha = git.resolve_revision(root, rev)
     record = read_record(store, ref, rev=rev, warn=warn)
     run_path = f"{prefix}/{record.run_id}"
+    found, has_diff = files_at(root, sha, run_path)
+    diff_file = f"{sha}:{run_path}/{layout.GIT_DIFF}" if has_diff else None
+    info = describe(
+        record, path=f"{rev}:{run_path}", diff_file=diff_file, artifacts=found, repo_name=root.name
+    )
+    return {**info, **lineage(store, record.run_id, rev=rev), "rev": rev}
+
+
+def files_at(root: Path, sha: str, run_path: str) -> tuple[list[dict[str, Any]], bool]:
+    """A committed run's artifacts (relative to ``artifacts/``, with sizes) and whether it
+    has a ``git.diff``, from one listing of its tree: no blob is read."""
+    from gittrack import git
+
     files = dict(git.list_tree_sizes(root, sha, run_path))
     found = [
         {"path": path[len(layout.ARTIFACTS_DIR) + 1 :], "size": size}
         for path, size in sorted(files.items())
         if path.startswith(layout.ARTIFACTS_DIR + "/")
     ]
-    diff_file = f"{sha}:{run_path}/{layout.GIT_DIFF}" if layout.GIT_DIFF in files else None
-    info = describe(
-        record, path=f"{rev}:{run_path}", diff_file=diff_file, artifacts=found, repo_name=root.name
-    )
-    return {**info, **lineage(store, record.run_id, rev=rev), "rev": rev}
+    return found, layout.GIT_DIFF in files
 
 
 def read_record(
