@@ -165,7 +165,7 @@ def test_run_supplied_text_is_always_escaped(base: str, runs: dict[str, str]) ->
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in run_page  # the hand-written param key, as text
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in run_page  # the metric name, in JSON
     assert "&lt;img src=x onerror=alert(1)&gt;" in bodies["/runs"]  # a run name
-    assert "&#x27;&gt;&lt;svg onload=alert(1)&gt;" in bodies["/"]  # the experiment name
+    assert "&#39;&gt;&lt;svg onload=alert(1)&gt;" in bodies["/"]  # the experiment name
 
 
 def test_pages_show_what_the_store_holds(base: str, runs: dict[str, str]) -> None:
@@ -180,7 +180,7 @@ def test_pages_show_what_the_store_holds(base: str, runs: dict[str, str]) -> Non
     assert len(charts["val_loss"]["traces"][0]["step"]) == 10
     assert data["poll"] is None and "FINISHED" in page
     _, diff = get(base, run_path(runs["alpha"], "diff"))
-    assert '<span class="add">+print(&#x27;changed&#x27;)</span>' in diff
+    assert '<span class="add">+print(&#39;changed&#39;)</span>' in diff
     _, preview = get(base, run_path(runs["alpha"], "preview", "table.csv"))
     assert preview.count("<tr>") == 101 and "first 100 rows" in preview  # header + 100 rows
     status, headers, body = request(base, run_path(runs["alpha"], "artifacts", "notes/readme.txt"))
@@ -342,7 +342,7 @@ def test_a_revision_is_read_from_git(repo: Path, runs: dict[str, str]) -> None:
         status, _headers, body = request(url, run_path(runs["alpha"], "artifacts", "notes/readme.txt"))
         assert status == 200 and body == b"hello\n"
         assert request(url, run_path(runs["alpha"], "artifacts", "%2e%2e/meta.yaml"))[0] == 404
-        assert "print(&#x27;changed&#x27;)" in get(url, run_path(runs["alpha"], "diff"))[1]
+        assert "print(&#39;changed&#39;)" in get(url, run_path(runs["alpha"], "diff"))[1]
 
 
 def test_cli_says_in_one_line_when_the_port_is_taken(repo: Path) -> None:

@@ -12,10 +12,11 @@ import csv
 import io
 import mimetypes
 import posixpath
+from typing import Any
 from urllib.parse import quote
 
-from gittrack.ui.html import esc, link, run_url, table
 from gittrack.ui.source import RunSource, artifact_kind
+from gittrack.ui.templating import run_url
 from gittrack.ui.web import HTTPError, Response, Site
 
 PREVIEW_BYTES = 1 << 20  # text previews show the first MiB
@@ -51,26 +52,29 @@ def preview(app: Site, source: RunSource, path: str, warnings: list[str]) -> Res
     with handle:
         head = handle.read(PREVIEW_BYTES)
     kind = artifact_kind(path)
-    raw = run_url(source.run_id, "artifacts", path)
-    if kind == "image":
-        shown = f'<img class="artifact" src="{esc(raw)}?inline=1" alt="{esc(path)}">'
-    elif kind == "csv":
-        shown = csv_table(head, "\t" if path.lower().endswith(".tsv") else ",")
-    elif kind in ("yaml", "text") or _looks_textual(head):
-        cut = '<p class="muted">showing the first MiB</p>' if size > len(head) else ""
-        shown = f'{cut}<pre class="artifact">{esc(head.decode("utf-8", errors="replace"))}</pre>'
-    else:
-        shown = '<p class="muted">no preview for this kind of file</p>'
-    back = link(esc(run_url(source.run_id)), source.record.meta.name)
-    body = (
-        f"<h1>{esc(path)}</h1><p>artifact of {back} · {size} bytes · "
-        f'<a href="{esc(raw)}" download id="download">download</a></p>{shown}'
+    shown: dict[str, Any] = {"kind": kind, "text": "", "cut": False, "table": None}
+    if kind == "csv":
+        shown["table"] = csv_table(head, "\t" if path.lower().endswith(".tsv") else ",")
+    elif kind != "image" and (kind in ("yaml", "text") or _looks_textual(head)):
+        shown.update(kind="text", text=head.decode("utf-8", errors="replace"), cut=size > len(head))
+    elif kind != "image":
+        shown["kind"] = "binary"
+    return app.page(
+        "artifact.html",
+        title=path,
+        warnings=warnings,
+        run_id=source.run_id,
+        name=source.record.meta.name,
+        path=path,
+        size=size,
+        raw=run_url(source.run_id, "artifacts", path),
+        **shown,
     )
-    return app.page(path, body, warnings)
 
 
-def csv_table(data: bytes, delimiter: str) -> str:
-    """The first :data:`CSV_ROWS` rows of a CSV file as an HTML table (header from row 1)."""
+def csv_table(data: bytes, delimiter: str) -> dict[str, Any]:
+    """The first :data:`CSV_ROWS` rows of a CSV file (header from row 1); ``cut`` when there
+    are more, ``error`` when it cannot be read."""
     text = data.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = []
@@ -80,12 +84,9 @@ def csv_table(data: bytes, delimiter: str) -> str:
             if len(rows) > CSV_ROWS:
                 break
     except csv.Error as exc:
-        return f'<p class="error">not a readable CSV file: {esc(exc)}</p>'
-    if not rows:
-        return '<p class="muted">empty file</p>'
-    note = f'<p class="muted">first {CSV_ROWS} rows</p>' if len(rows) > CSV_ROWS else ""
-    body = ([esc(c) for c in row] for row in rows[1 : CSV_ROWS + 1])
-    return note + table([esc(h) for h in rows[0]], body, 'class="grid csv"')
+        return {"error": str(exc)}
+    header = rows[0] if rows else []
+    return {"error": None, "header": header, "rows": rows[1 : CSV_ROWS + 1], "cut": len(rows) > CSV_ROWS}
 
 
 def _looks_textual(head: bytes) -> bool:

@@ -25,10 +25,6 @@ def direction(metric: str, config: Config | None) -> directions.Direction:
     return directions.direction(metric, config)
 
 
-def arrow(way: str) -> str:
-    return "↓" if way == "min" else "↑"
-
-
 @dataclass(frozen=True)
 class Best:
     metric: str

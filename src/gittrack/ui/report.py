@@ -13,17 +13,16 @@ import re
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gittrack.errors import GittrackError
-from gittrack.review.ls import short_ids
+from gittrack.review.ls import display_frame
 from gittrack.store.atomic import write_atomic
 from gittrack.store.config import Config
 from gittrack.ui import data
-from gittrack.ui.html import esc, json_script, layout, show, status_badge, table, when
-from gittrack.ui.pages.compare import chart_divs, relations, relations_data
-from gittrack.ui.pages.run import chart_controls
+from gittrack.ui.pages.compare import relations_data
 from gittrack.ui.source import load_run
+from gittrack.ui.templating import render, safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,59 +74,57 @@ def build_report(
     charts = data.chart_data(
         {s.run_id: s.histories() for s in sources}, {s.run_id: s.record.meta.name for s in sources}, config
     )
-    payload = relations_data(sources, charts, config)
-    body = _summary(store, frame, experiments, filter_string, rev, len(sources)) + _runs_table(frame)
-    if charts:
-        body += "<h2>Metrics</h2>" + chart_controls() + chart_divs(charts)
-    body += relations(sources)
-    head = f"<style>{_asset('app.css')}</style>"
-    scripts = (
-        json_script("page-data", payload) + f"<script>{_plotly()}</script><script>{_asset('app.js')}</script>"
+    columns = _columns(frame)
+    html = render(
+        "report.html",
+        title="gittrack report",
+        subtitle=str(store),
+        nav=False,
+        warnings=[],
+        facts=_facts(store, len(frame), experiments, filter_string, rev),
+        charted=len(sources),
+        total=len(frame),
+        columns=columns,
+        rows=_rows(frame, columns),
+        chart_list=charts,
+        relation_metrics=sorted({k for s in sources for k in s.record.metrics}),
+        relation_params=sorted({k for s in sources for k in s.record.params}),
+        page_data=relations_data(sources, charts, config),
+        css=safe(_asset("app.css")),
+        js=safe(_asset("app.js")),
+        plotly=safe(_plotly()),
     )
-    title = "gittrack report"
-    return Report(layout(title, body, head=head, scripts=scripts, subtitle=str(store), nav=False), len(frame))
+    return Report(html, len(frame))
 
 
-def _summary(
-    store: Path,
-    frame: pd.DataFrame,
-    experiments: Sequence[str],
-    filter_string: str,
-    rev: str | None,
-    charted: int,
-) -> str:
+def _facts(
+    store: Path, runs: int, experiments: Sequence[str], filter_string: str, rev: str | None
+) -> list[tuple[str, str]]:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    facts = [("runs", str(len(frame))), ("store", str(store)), ("generated", now)]
+    facts = [("runs", str(runs)), ("store", str(store)), ("generated", now)]
     facts += [("experiments", ", ".join(experiments))] if experiments else []
     facts += [("filter", filter_string)] if filter_string else []
     facts += [("revision", rev)] if rev else []
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
-    note = ""
-    if charted < len(frame):
-        note = f'<p class="muted">charts show the first {charted} runs</p>'
-    return f'<h1>Runs report</h1><dl class="facts">{items}</dl>{note}'
+    return facts
 
 
-def _runs_table(frame: pd.DataFrame) -> str:
+def _columns(frame: pd.DataFrame) -> list[str]:
+    """The params and metrics some run of the report has (at most :data:`MAX_COLUMNS`)."""
     if frame.empty:
-        return '<p class="empty">No runs match.</p>'
+        return []
     present = frame.columns[frame.notna().any().to_numpy()]
-    columns = [c for c in present if c.startswith(("params.", "metrics."))][:MAX_COLUMNS]
-    headers = ["name", "id", "experiment", "status", "start", "commit", *map(esc, columns)]
-    records = frame.to_dict("records")
-    rows = (
-        [
-            esc(r["run_name"]),
-            f'<span class="mono">{esc(short)}</span>',
-            esc(r["experiment_id"]),
-            status_badge(r["status"]),
-            esc(when(r["start_time"])),
-            f'<span class="mono">{esc(str(r.get("git.commit") or "")[:8])}</span>',
-            *(show(r.get(c), 24) for c in columns),
-        ]
-        for r, short in zip(records, short_ids([str(r["run_id"]) for r in records]), strict=True)
-    )
-    return "<h2>Runs</h2>" + table(headers, rows, 'class="grid" id="runs-table"')
+    return [c for c in present if c.startswith(("params.", "metrics."))][:MAX_COLUMNS]
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """One row per run: id, start and commit as ``gittrack ls`` writes them."""
+    if frame.empty:
+        return []
+    shown = display_frame(frame, columns=columns).to_dict("records")
+    return [
+        {**cells, "values": [record.get(c) for c in columns]}
+        for record, cells in zip(frame.to_dict("records"), shown, strict=True)
+    ]
 
 
 def _inline(text: str) -> str:

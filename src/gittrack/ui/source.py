@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from gittrack import git
 from gittrack.errors import CorruptRunError
+from gittrack.review.show import artifacts, describe, files_at, find_record
 from gittrack.store import layout
 from gittrack.store.metric_csv import MetricRow, metric_files, read_history
 from gittrack.store.reader import RunRecord, find_run_dir, read_run
@@ -45,7 +46,14 @@ class RunSource:
 
     def info(self) -> dict[str, Any]:
         """The run as :func:`gittrack.review.show.show` describes it."""
-        return describe(self.record, self.artifacts(), self.has_diff())
+        diff = self.run_dir / layout.GIT_DIFF
+        return describe(
+            self.record,
+            path=str(self.run_dir),
+            diff_file=str(diff) if self.has_diff() else None,
+            artifacts=self.artifacts(),
+            repo_name=None,
+        )
 
     def histories(self) -> dict[str, list[MetricRow]]:
         """Every metric's rows; a damaged file is a warning and the others are still read."""
@@ -61,8 +69,6 @@ class RunSource:
         return out
 
     def artifacts(self) -> list[dict[str, Any]]:
-        from gittrack.review.show import artifacts
-
         return artifacts(self.run_dir)
 
     def has_diff(self) -> bool:
@@ -97,6 +103,7 @@ class RevisionSource(RunSource):
     root: Path = Path()
     sha: str = ""
     prefix: str = ""  # the run's folder, relative to the work-tree root
+    _listing: tuple[list[dict[str, Any]], bool] | None = None
 
     def histories(self) -> dict[str, list[MetricRow]]:
         try:
@@ -105,13 +112,23 @@ class RevisionSource(RunSource):
             self.warnings.append(f"metric files could not be read: {exc}")
             return {}
 
+    def info(self) -> dict[str, Any]:
+        found, has_diff = self._files()
+        where = f"{self.sha}:{self.prefix}"
+        diff_file = f"{where}/{layout.GIT_DIFF}" if has_diff else None
+        return describe(self.record, path=where, diff_file=diff_file, artifacts=found, repo_name=None)
+
+    def _files(self) -> tuple[list[dict[str, Any]], bool]:
+        # sizes from one tree listing: no artifact is read just to be listed
+        if self._listing is None:
+            self._listing = files_at(self.root, self.sha, self.prefix)
+        return self._listing
+
     def artifacts(self) -> list[dict[str, Any]]:
-        # sizes from the tree listing: no artifact is read just to be listed
-        found = git.list_tree_sizes(self.root, self.sha, f"{self.prefix}/{layout.ARTIFACTS_DIR}")
-        return [{"path": p, "size": size} for p, size in sorted(found)]
+        return self._files()[0]
 
     def has_diff(self) -> bool:
-        return any(p == layout.GIT_DIFF for p, _ in git.list_tree_sizes(self.root, self.sha, self.prefix))
+        return self._files()[1]
 
     def diff_text(self) -> str | None:
         data = git.read_blob(self.root, self.sha, f"{self.prefix}/{layout.GIT_DIFF}")
@@ -131,7 +148,6 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
         run_dir = find_run_dir(store, ref, warn)
         return RunSource(read_run(run_dir), run_dir)
     from gittrack.query.revision import records_at, store_prefix
-    from gittrack.review.show import find_record
 
     root, prefix = store_prefix(store)
     sha = git.resolve_revision(root, rev)
@@ -139,25 +155,6 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
     return RevisionSource(
         record, Path(record.location), root=root, sha=sha, prefix=f"{prefix}/{record.run_id}"
     )
-
-
-def describe(record: RunRecord, artifacts: list[dict[str, Any]], has_diff: bool) -> dict[str, Any]:
-    """A RunRecord as the nested mapping of :func:`gittrack.review.show.show`."""
-    meta = record.meta.to_dict()
-    for key in ("format_version", "metrics"):
-        meta.pop(key, None)
-    git_info = dict(meta.pop("git") or {})
-    if has_diff:
-        git_info["diff_file"] = layout.GIT_DIFF
-    return {
-        **meta,
-        "status": record.status,
-        "git": git_info,
-        "params": dict(sorted(record.params.items())),
-        "tags": dict(sorted(record.tags.items())),
-        "metrics": {k: s.to_dict() for k, s in sorted(record.metrics.items())},
-        "artifacts": artifacts,
-    }
 
 
 def artifact_kind(path: str) -> str:

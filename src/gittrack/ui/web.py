@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gittrack.store.config import Config
-from gittrack.ui.html import esc, layout, warnings_box
+from gittrack.ui.templating import render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,16 +82,9 @@ class Site:
             warn=warn,
         )
 
-    def page(
-        self, title: str, body: str, warnings: list[str], *, charts: bool = False, data: str = ""
-    ) -> Response:
-        head = '<link rel="stylesheet" href="/static/app.css">'
-        scripts = (data + '<script src="/static/plotly.min.js"></script>' if charts else data) + (
-            '<script src="/static/app.js"></script>'
-        )
-        text = layout(
-            title, warnings_box(warnings) + body, head=head, scripts=scripts, subtitle=self.subtitle()
-        )
+    def page(self, template: str, *, title: str, warnings: list[str], **context: Any) -> Response:
+        """``template`` (one of ``ui/templates/``) as a whole page of this site."""
+        text = render(template, title=title, warnings=warnings, subtitle=self.subtitle(), **context)
         return Response(body=text.encode("utf-8"))
 
 
@@ -127,9 +120,9 @@ def plotly_js() -> bytes:
 
 
 def error_page(status: int, message: str) -> Response:
-    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(status, "Internal error")
-    body = (
-        f'<h1>{esc(title)}</h1><p class="error">{esc(message)}</p><p><a href="/">Back to experiments</a></p>'
-    )
-    head = '<link rel="stylesheet" href="/static/app.css">'
-    return Response(status=status, body=layout(title, body, head=head).encode("utf-8"))
+    title = _TITLES.get(status, "Internal error")
+    text = render("error.html", title=title, message=message, warnings=[], subtitle="")
+    return Response(status=status, body=text.encode("utf-8"))
+
+
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}

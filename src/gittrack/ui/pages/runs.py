@@ -3,7 +3,8 @@
 The filter box takes the same language as ``gittrack ls -f``; the text goes to the
 server, which calls :func:`gittrack.query.search.search`.  Rows come 100 to a page, so
 a store of ten thousand runs renders no more than a hundred rows.  With ``partial=1``
-only the results block is returned: app.js swaps it in as the user types.
+only the results block (``runs_results.html``) is returned: app.js swaps it in as the
+user types.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import FilterError
 from gittrack.query.filter_parse import quote_column
-from gittrack.review.ls import short_ids
-from gittrack.ui.html import esc, href, link, run_url, show, status_badge, when
+from gittrack.review.ls import display_frame
+from gittrack.ui.pages.compare import MAX_COMPARE
+from gittrack.ui.templating import render as render_template
+from gittrack.ui.templating import url
 from gittrack.ui.web import HTTPError, Query, Response, Site, one
 
 if TYPE_CHECKING:
     import pandas as pd
 
 PER_PAGE = 100
-MAX_COMPARE = 10
 _FIXED = (("run_name", "Name"), ("status", "Status"), ("start_time", "Start"), ("duration", "Duration"))
 
 
@@ -62,15 +64,22 @@ def order_key(column: str, direction: str) -> str:
 def render(app: Site, query: Query) -> Response:
     view = View.from_query(query)
     warnings: list[str] = []
-    results = results_html(app, view, warnings)
+    results = results_context(app, view, warnings)
     if one(query, "partial") == "1":
-        return Response(body=results.encode("utf-8"))
-    title = view.exp or "All runs"
-    body = f'<h1>{esc(title)}</h1>{_controls(view)}<div id="results">{results}</div>'
-    return app.page(title, body, warnings)
+        return Response(body=render_template("runs_results.html", **results).encode("utf-8"))
+    return app.page(
+        "runs.html",
+        title=view.exp or "All runs",
+        warnings=warnings,
+        heading=view.exp or "All runs",
+        filter=view.filter,
+        hidden=[(k, v) for k, v in view.params(page=1) if k != "filter" and v],
+        max_compare=MAX_COMPARE,
+        **results,
+    )
 
 
-def results_html(app: Site, view: View, warnings: list[str]) -> str:
+def results_context(app: Site, view: View, warnings: list[str]) -> dict[str, Any]:
     """Count, inline filter error, table and pager: the part that changes as you type."""
     sortable = (
         view.sort
@@ -85,31 +94,19 @@ def results_html(app: Site, view: View, warnings: list[str]) -> str:
             order_by=[order_key(sortable, view.dir)] if sortable else None,
         )
     except FilterError as exc:
-        return _filter_error(exc, view.filter)
+        return {"error": {"message": str(exc), "column": exc.column, "text": view.filter}}
     columns = list(view.cols) if view.cols is not None else default_columns(frame)
     pages = max(1, -(-len(frame) // PER_PAGE))
     page = min(view.page, pages)
     shown = frame.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
-    count = (
-        f'<p id="run-count" data-count="{len(frame)}">{len(frame)} run{"s" if len(frame) != 1 else ""}</p>'
-    )
-    return (
-        count
-        + _table(shown, columns, view)
-        + _pager(view, page, pages)
-        + _column_picker(frame, columns, view)
-    )
-
-
-def _filter_error(exc: FilterError, text: str) -> str:
-    caret = ""
-    if exc.column is not None:
-        caret = f'<pre class="caret">{esc(text)}\n{" " * (exc.column - 1)}^</pre>'
-    column = "" if exc.column is None else f' data-column="{exc.column}"'
-    return (
-        '<p id="run-count" data-count="0">no runs: the filter has an error</p>'
-        f'<div class="error" id="filter-error"{column}>{esc(str(exc))}{caret}</div>'
-    )
+    return {
+        "error": None,
+        "count": len(frame),
+        "headers": _headers(view, columns),
+        "rows": rows(shown, columns),
+        "pager": _pager(view, page, pages),
+        "picker": _picker(frame, columns, view),
+    }
 
 
 def default_columns(frame: pd.DataFrame, limit: int = 8) -> list[str]:
@@ -120,93 +117,58 @@ def default_columns(frame: pd.DataFrame, limit: int = 8) -> list[str]:
     return params + metrics
 
 
-def _header(view: View, column: str, label: str) -> str:
-    ascending = view.sort == column and view.dir == "asc"
-    mark = (" ▲" if ascending else " ▼") if view.sort == column else ""
-    url = href("/runs", view.params(sort=column, dir="desc" if ascending else "asc", page=1))
-    return f'<a href="{url}" class="sort" data-column="{esc(column)}">{esc(label)}{mark}</a>'
+def _headers(view: View, columns: list[str]) -> list[dict[str, str]]:
+    """Column headings; each but Commit links to the table sorted by it (again: reversed)."""
+    out = []
+    for column, label in [*_FIXED, ("", "Commit"), *((c, c) for c in columns)]:
+        ascending = view.sort == column and view.dir == "asc"
+        out.append(
+            {
+                "column": column,
+                "label": label,
+                "mark": (" ▲" if ascending else " ▼") if column and view.sort == column else "",
+                "sort_url": url("/runs", view.params(sort=column, dir="desc" if ascending else "asc", page=1))
+                if column
+                else "",
+            }
+        )
+    return out
 
 
-def _table(frame: pd.DataFrame, columns: list[str], view: View) -> str:
-    if frame.empty:
-        return '<p class="empty">No runs match.</p>'
-    headers = ['<input type="checkbox" id="pick-all" aria-label="select all runs on this page">']
-    headers += [_header(view, col, label) for col, label in _FIXED]
-    headers += ["Commit"] + [_header(view, col, col) for col in columns]
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    ids = list(frame["run_id"])
-    rows = [
-        _row(record, short, columns)
-        for record, short in zip(frame.to_dict("records"), short_ids(ids), strict=True)
+def rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """The shown runs: id, start, duration and commit as ``gittrack ls`` writes them, the
+    chosen columns' values as logged."""
+    shown = display_frame(frame, columns=columns).to_dict("records")
+    records = frame.to_dict("records")
+    return [
+        {
+            "run_id": str(record["run_id"]),
+            "name": cells["name"],
+            "short_id": cells["id"],
+            "status": cells["status"],
+            "start": cells["start"],
+            "duration": cells["duration"],
+            "commit": cells["commit"],
+            "commit_full": record.get("git.commit") or "",
+            "cells": [(c, record.get(c)) for c in columns],
+        }
+        for record, cells in zip(records, shown, strict=True)
     ]
-    body = "".join(rows)
-    return f'<table class="grid" id="runs-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _row(record: dict[str, Any], short_id: str, columns: list[str]) -> str:
-    run_id = str(record["run_id"])
-    commit = record.get("git.commit")
-    commit_text = (str(commit)[:8] + ("*" if record.get("git.dirty") is True else "")) if commit else ""
-    cells = [
-        f'<input type="checkbox" class="pick" name="run" form="compare-form" '
-        f'value="{esc(run_id)}" aria-label="select run">',
-        f'{link(esc(run_url(run_id)), record["run_name"], "run")}<div class="id">{esc(short_id)}</div>',
-        status_badge(record["status"]),
-        esc(when(record["start_time"])),
-        show(_duration(record["duration"])),
-        f'<span class="mono" title="{esc(commit)}">{esc(commit_text)}</span>',
-        *(
-            f'<span class="num">{show(record.get(c), 24)}</span>'
-            if c.startswith("metrics.")
-            else show(record.get(c), 24)
-            for c in columns
-        ),
-    ]
-    return f'<tr data-run-id="{esc(run_id)}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+def _pager(view: View, page: int, pages: int) -> dict[str, Any]:
+    return {
+        "page": page,
+        "pages": pages,
+        "prev_url": url("/runs", view.params(page=page - 1)) if page > 1 else "",
+        "next_url": url("/runs", view.params(page=page + 1)) if page < pages else "",
+    }
 
 
-def _duration(seconds: object) -> str:
-    from gittrack.review.ls import _duration as fmt
-
-    return fmt(seconds)
-
-
-def _pager(view: View, page: int, pages: int) -> str:
-    if pages == 1:
-        return ""
-    prev = link(href("/runs", view.params(page=page - 1)), "« previous") if page > 1 else ""
-    after = link(href("/runs", view.params(page=page + 1)), "next »") if page < pages else ""
-    return f'<nav class="pager">{prev} <span>page {page} of {pages}</span> {after}</nav>'
-
-
-def _column_picker(frame: pd.DataFrame, columns: list[str], view: View) -> str:
-    available = [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))]
-    boxes = "".join(
-        f'<label><input type="checkbox" name="col" value="{esc(c)}"'
-        f"{' checked' if c in columns else ''}> {esc(c)}</label>"
-        for c in available
-    )
-    hidden = "".join(
-        f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in view.params(page=1, cols=()) if v
-    )
-    return (
-        f'<details class="columns"><summary>Columns ({len(columns)} of {len(available)})</summary>'
-        f'<form action="/runs" method="get">{hidden}<input type="hidden" name="col" value="">'
-        f'<div class="boxes">{boxes}</div><button type="submit">Show columns</button></form></details>'
-    )
-
-
-def _controls(view: View) -> str:
-    hidden = "".join(
-        f'<input type="hidden" name="{k}" value="{esc(v)}">'
-        for k, v in view.params(page=1)
-        if k != "filter" and v
-    )
-    return (
-        f'<form id="filter-form" action="/runs" method="get" role="search">{hidden}'
-        f'<input type="search" id="filter" name="filter" value="{esc(view.filter)}" autocomplete="off" '
-        'spellcheck="false" placeholder="metrics.rmse &lt; 0.5 and params.model = &#x27;xgb&#x27;" '
-        'aria-label="filter runs"><button type="submit">Filter</button></form>'
-        f'<form id="compare-form" action="/compare" method="get"><button type="submit" id="compare-button" '
-        f'disabled data-max="{MAX_COMPARE}">Compare selected (<span id="picked">0</span>)</button></form>'
-    )
+def _picker(frame: pd.DataFrame, columns: list[str], view: View) -> dict[str, Any]:
+    """The column chooser: every param, metric and tag column, the shown ones checked."""
+    return {
+        "available": [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))],
+        "chosen": columns,
+        "hidden": [(k, v) for k, v in view.params(page=1, cols=()) if v],
+    }

@@ -21,8 +21,8 @@
     if (!button) return;
     const max = Number(button.dataset.max || 10);
     $("#picked").textContent = String(selected.size);
-    button.disabled = selected.size < 2 || selected.size > max;
-    button.title = selected.size > max ? "at most " + max + " runs" : "";
+    button.disabled = selected.size < 2;
+    button.title = selected.size > max ? "compare shows the first " + max + " runs" : "";
   }
 
   function bindRows() {
@@ -152,6 +152,8 @@
           }
           charts = fresh.charts;
           drawCharts(charts);
+          const summary = $("#metrics-summary");
+          if (summary && typeof fresh.summary === "string") summary.innerHTML = fresh.summary;  // rendered (escaped) by the server
         }).catch(() => {});
       }, data.pollMs || 3000);
     }
@@ -211,7 +213,10 @@
 
   function setupCompare(data) {
     const toggle = $("#only-diff");
-    if (toggle) toggle.addEventListener("change", () => $("#compare-params").classList.toggle("only-diff", toggle.checked));
+    if (toggle) {
+      toggle.addEventListener("change", () =>
+        $$("table.diffable").forEach((table) => table.classList.toggle("only-diff", toggle.checked)));
+    }
     if (!data || !data.runs || !$("#parcoords") || !window.Plotly) return;
     const redraw = () => drawRelations(data.runs, data.directions);
     $("#rel-metric").addEventListener("change", redraw);
