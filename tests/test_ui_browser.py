@@ -174,5 +174,31 @@ def test_a_running_run_updates_its_chart(page: Any, repo: Path, browser: Any) ->
             page.wait_for_function(
                 "() => document.querySelector('.chart').data[0].y.length === 2", timeout=10_000
             )
+            count = page.locator("#metrics-summary table.metrics tbody tr td").nth(4)
+            page.wait_for_function(  # the metrics table is refreshed with the charts
+                "() => document.querySelectorAll('#metrics-summary td')[4].textContent === '2'",
+                timeout=10_000,
+            )
+            assert count.inner_text() == "2"
     finally:
         gittrack.end_run()
+
+
+def test_a_long_run_name_is_cut_with_a_tooltip(page: Any, repo: Path) -> None:
+    name = ("a_very_long_run_name_without_breaks_" * 6)[:200]  # nowhere to wrap
+    gittrack.set_experiment("long")
+    with gittrack.start_run(run_name=name):
+        gittrack.log_params({"lr": 0.1, "model": "xgb"})
+        gittrack.log_metric("loss", 0.5)
+    with gittrack.start_run(run_name="short"):
+        gittrack.log_metric("loss", 0.4)
+    page.set_viewport_size({"width": 1400, "height": 800})
+    with serving(repo / ".runs") as url:
+        page.goto(url + "/runs")
+        table = page.locator("#runs-table").bounding_box()
+        assert table["x"] + table["width"] <= 1400
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+        link = page.locator("#runs-table a.name", has_text="a_very_long").first
+        assert link.get_attribute("title") == name
+        assert link.evaluate("a => a.scrollWidth > a.clientWidth")  # cut by CSS, whole in the tooltip
+        assert link.bounding_box()["width"] < 400

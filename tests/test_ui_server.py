@@ -333,6 +333,40 @@ def test_changes_show_on_reload_and_a_running_run_polls(repo: Path, base: str) -
     assert json.loads(get(base, run_path(run_id, "metrics.json"))[1])["status"] == "FINISHED"
 
 
+def test_a_running_run_page_polls_its_metrics_table_too(repo: Path, base: str) -> None:
+    gittrack.set_experiment("live")
+    with gittrack.start_run(run_name="live-run") as run:
+        gittrack.log_metric("loss", 1.0, step=0)
+        poll = run_path(run.info.run_id, "metrics.json")
+        first = json.loads(get(base, poll)[1])["summary"]
+        gittrack.log_metric("loss", 0.5, step=1)
+        second = json.loads(get(base, poll)[1])["summary"]
+    cells = r"<td>loss <span class=\"muted\">↓</span></td>" + r"<td><span[^>]*>([^<]*)</span></td>" * 5
+    assert re.search(cells, first).groups() == ("1", "1", "1", "1", "0")  # type: ignore[union-attr]
+    assert re.search(cells, second).groups() == ("0.5", "0.5", "1", "2", "1")  # type: ignore[union-attr]
+
+
+def test_compare_shows_dirty_commits_and_names_the_runs_left_out(
+    repo: Path, base: str, runs: dict[str, str]
+) -> None:
+    gittrack.set_experiment("many")
+    extra = []
+    for i in range(9):
+        with gittrack.start_run(run_name=f"many-{i}") as run:
+            gittrack.log_metric("loss", float(i))
+        extra.append(run.info.run_id)
+    asked = [runs["alpha"], runs["gamma"], runs["other"], *extra]  # twelve runs
+    status, page = get(base, "/compare?" + urlencode([("run", r) for r in asked]))
+    assert status == 200 and "<h1>Compare 10 runs</h1>" in page
+    notice = re.search(r'id="compare-capped"[^>]*>(.*?)</p>', page, re.S)
+    assert notice and "at most 10 runs" in notice.group(1)
+    assert [r for r in asked if r in notice.group(1)] == asked[10:]
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    assert f'<span class="mono" title="{commit}">{commit[:8]}*</span>' in page  # dirty, as in ls
+    status, page = get(base, "/compare?" + urlencode([("run", r) for r in asked[:3]]))
+    assert status == 200 and 'id="compare-capped"' not in page
+
+
 def test_a_revision_is_read_from_git(repo: Path, runs: dict[str, str]) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "runs")
