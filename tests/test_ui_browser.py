@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from helpers import git
-from test_ui_server import make_runs, run_path, serving
+from test_ui_server import make_runs, needs_client_edits, run_path, serving
 
 import gittrack
 
@@ -202,3 +202,39 @@ def test_a_long_run_name_is_cut_with_a_tooltip(page: Any, repo: Path) -> None:
         assert link.get_attribute("title") == name
         assert link.evaluate("a => a.scrollWidth > a.clientWidth")  # cut by CSS, whole in the tooltip
         assert link.bounding_box()["width"] < 400
+
+
+def test_a_tag_added_through_the_form(page: Any, site: tuple[str, dict[str, str]]) -> None:
+    """The browser's own POST passes the origin and token checks (no rename needed)."""
+    url, runs = site
+    page.goto(url + run_path(runs["gamma"]))
+    page.fill("#add-tag input[name=key]", "stage")
+    page.fill("#add-tag input[name=value]", "<b>prod</b>")
+    with page.expect_navigation():
+        page.click("#add-tag button")
+    assert page.url == url + run_path(runs["gamma"])  # 303 back to the run page
+    assert page.input_value("#tags-table input[aria-label='value of tag stage']") == "<b>prod</b>"
+    assert gittrack.get_run(runs["gamma"]).data.tags["stage"] == "<b>prod</b>"
+
+
+@needs_client_edits
+def test_rename_a_run_and_edit_its_note_through_the_forms(
+    page: Any, site: tuple[str, dict[str, str]]
+) -> None:
+    url, runs = site
+    page.goto(url + run_path(runs["gamma"]))
+    page.click("#rename summary")
+    page.fill("#rename-form input[name=name]", "gamma <renamed>")
+    with page.expect_navigation():
+        page.click("#rename-form button")
+    assert page.url == url + run_path(runs["gamma"])  # 303 back to the run page
+    assert page.inner_text("#run-name").startswith("gamma <renamed>")
+    page.click("#note summary")
+    page.fill("#note-form textarea", "first line\n<b>second</b> line")
+    with page.expect_navigation():
+        page.click("#note-form button")
+    assert page.inner_text("#note-text") == "first line\n<b>second</b> line"
+    assert gittrack.get_run(runs["gamma"]).info.run_name == "gamma <renamed>"
+    page.click("text=Runs")
+    page.wait_for_selector("#runs-table")
+    assert page.locator("#runs-table a.name", has_text="gamma <renamed>").count() == 1

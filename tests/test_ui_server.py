@@ -25,6 +25,7 @@ from helpers import git, invoke, tree_snapshot
 
 import gittrack
 from gittrack.store.config import load_config
+from gittrack.tracking.client import Client
 from gittrack.ui.app import App
 from gittrack.ui.server import make_server
 
@@ -50,15 +51,19 @@ def serving(store: Path, rev: str | None = None) -> Iterator[str]:
 
 
 def request(
-    base: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    base: str,
+    path: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """Send ``path`` exactly as given (no client-side normalisation of ``..``)."""
     host, port = base.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    if body is None and method in ("POST", "PUT", "PATCH"):
+        body = b"x=1"
     try:
-        conn.request(
-            method, path, body=b"x=1" if method in ("POST", "PUT", "PATCH") else None, headers=headers or {}
-        )
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
@@ -415,3 +420,167 @@ def test_cli_warns_when_listening_beyond_this_machine(repo: Path) -> None:
     text = "".join(lines)
     assert "Warning: listening on 0.0.0.0: anyone who can reach this machine can read every run" in text
     assert re.search(r"serving .* at http://0\.0\.0\.0:\d+/", text)
+
+
+# -- edits ----------------------------------------------------------------------------------
+
+# Rename, notes and deleting a tag need the Client to store mlflow.runName and
+# mlflow.note.content as the run's name and description, and Client.delete_tag: the main
+# engineer's change in progress.  Until it is on this branch these tests are expected to
+# fail (strict: once it lands they run as ordinary tests).
+needs_client_edits = pytest.mark.xfail(
+    not hasattr(Client, "delete_tag"),
+    reason="needs Client.delete_tag and mlflow.runName/mlflow.note.content as name/description",
+    strict=True,
+)
+
+
+def token_of(base: str, run_id: str) -> str:
+    """The CSRF token the run page embeds in its forms."""
+    _, page = get(base, run_path(run_id))
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the run page has no edit forms"
+    return found.group(1)
+
+
+def post(
+    base: str,
+    path: str,
+    fields: dict[str, str],
+    *,
+    origin: str | None = "",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """A form POST as the UI's own pages send it (``origin=""``: the server's own origin)."""
+    sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    if origin is not None:
+        sent["Origin"] = origin or base
+    return request(base, path, "POST", sent, urlencode(fields).encode("utf-8"))
+
+
+def run_files(repo: Path) -> dict[str, bytes]:
+    """Every run file (the git-ignored index left out)."""
+    return {k: v for k, v in tree_snapshot(repo / ".runs").items() if not k.startswith(".cache/")}
+
+
+def committed(repo: Path) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "runs")
+
+
+def changed_files(repo: Path) -> list[str]:
+    """What ``git status`` reports as changed or new (paths from the top of the repository)."""
+    return sorted(line.split(maxsplit=1)[1] for line in git(repo, "status", "--porcelain").splitlines())
+
+
+def test_tags_and_deletion_are_edited_in_the_run_files(repo: Path, base: str, runs: dict[str, str]) -> None:
+    committed(repo)
+    run_id = runs["gamma"]
+    token = token_of(base, run_id)
+    status, headers, _ = post(
+        base, run_path(run_id, "tags"), {"csrf": token, "key": "stage", "value": "<b>prod</b>"}
+    )
+    assert status == 303 and headers["location"] == run_path(run_id)
+    assert changed_files(repo) == [f".runs/{run_id}/tags.yaml"]
+    _, page = get(base, run_path(run_id))
+    assert 'value="&lt;b&gt;prod&lt;/b&gt;"' in page  # the new tag, in its edit box
+    post(base, run_path(run_id, "tags"), {"csrf": token, "key": "stage", "value": "staging"})
+    assert gittrack.get_run(run_id).data.tags["stage"] == "staging"
+
+    status, headers, _ = post(base, run_path(run_id, "delete"), {"csrf": token})
+    assert status == 303 and headers["location"] == run_path(run_id)
+    assert f".runs/{run_id}/meta.yaml" in changed_files(repo)
+    _, page = get(base, run_path(run_id))
+    assert 'id="deleted-notice"' in page and "Restore run" in page
+    assert run_id not in get(base, "/runs")[1]
+    assert post(base, run_path(run_id, "restore"), {"csrf": token})[0] == 303
+    assert run_id in get(base, "/runs")[1]
+
+
+@needs_client_edits
+def test_rename_a_run_and_edit_its_note(repo: Path, base: str, runs: dict[str, str]) -> None:
+    committed(repo)
+    run_id = runs["gamma"]
+    token = token_of(base, run_id)
+    assert post(base, run_path(run_id, "rename"), {"csrf": token, "name": "  gamma-2  "})[0] == 303
+    assert changed_files(repo) == [f".runs/{run_id}/meta.yaml"]
+    assert gittrack.get_run(run_id).info.run_name == "gamma-2"
+    assert '<h1 id="run-name">gamma-2 ' in get(base, run_path(run_id))[1]
+    note = "Better than beta.\r\n<script>alert(1)</script>"
+    assert post(base, run_path(run_id, "note"), {"csrf": token, "note": note})[0] == 303
+    assert gittrack.get_run(run_id).data.tags["mlflow.note.content"] == note.replace("\r\n", "\n")
+    page = get(base, run_path(run_id))[1]
+    assert "Better than beta.\n&lt;script&gt;alert(1)&lt;/script&gt;</div>" in page
+    assert post(base, run_path(run_id, "note"), {"csrf": token, "note": "  "})[0] == 303
+    assert "mlflow.note.content" not in gittrack.get_run(run_id).data.tags
+    assert post(base, run_path(run_id, "tags", "delete"), {"csrf": token, "key": "note"})[0] == 303
+    assert "note" not in gittrack.get_run(run_id).data.tags
+
+
+def test_a_refused_edit_is_shown_on_the_page_and_writes_nothing(
+    repo: Path, base: str, runs: dict[str, str]
+) -> None:
+    run_id = runs["gamma"]
+    token = token_of(base, run_id)
+    before = run_files(repo)
+    for action, fields, message in [
+        ("tags", {"key": "../up", "value": "x"}, "tag name &#39;../up&#39;"),
+        ("tags", {"key": "", "value": "x"}, "tag name"),
+        ("rename", {"name": "   "}, "a run needs a name"),
+    ]:
+        status, _headers, body = post(base, run_path(run_id, action), {"csrf": token, **fields})
+        page = body.decode("utf-8")
+        assert status == 400, (action, fields)
+        error = re.search(r'<div class="error" id="edit-error" role="alert">Not saved: (.*?)</div>', page)
+        assert error and message in error.group(1), (fields, page[:500])
+        assert 'id="run-name"' in page  # the run page itself, with the message on top
+    assert run_files(repo) == before
+
+
+def test_edits_need_this_ui_s_origin_and_token(repo: Path, base: str, runs: dict[str, str]) -> None:
+    run_id = runs["gamma"]
+    token = token_of(base, run_id)
+    target = run_path(run_id, "tags")
+    fields = {"key": "stage", "value": "prod"}
+    port = base.rsplit(":", 1)[1]
+    get(base, "/")  # warm the index
+    before = run_files(repo)
+    refused = [
+        post(base, target, fields),  # no token
+        post(base, target, {**fields, "csrf": token[:-1]}),  # a wrong token
+        post(base, target, {**fields, "csrf": ""}),
+        post(base, target, {**fields, "csrf": token}, origin="http://attacker.example"),
+        post(base, target, {**fields, "csrf": token}, origin=f"http://attacker.example:{port}"),
+        post(base, target, {**fields, "csrf": token}, origin="null"),
+        post(base, target, {**fields, "csrf": token}, origin=None),  # neither Origin nor Referer
+        post(base, target, {**fields, "csrf": token}, origin=None, headers={"Referer": "http://evil/x"}),
+    ]
+    assert [status for status, _h, _b in refused] == [403] * len(refused)
+    assert all(b"refused" in body for _s, _h, body in refused)
+    wrong_kind = {"Content-Type": "text/plain"}
+    assert post(base, target, {**fields, "csrf": token}, headers=wrong_kind)[0] == 415
+    status, _headers, _body = request(base, target + "?" + urlencode({**fields, "csrf": token}))
+    assert status == 404  # GET never edits
+    assert run_files(repo) == before
+    referer = {"Referer": base + run_path(run_id)}  # a browser that sends no Origin
+    assert post(base, target, {**fields, "csrf": token}, origin=None, headers=referer)[0] == 303
+    assert post(base, target, {**fields, "csrf": token}, origin=f"http://localhost:{port}")[0] == 303
+    assert gittrack.get_run(run_id).data.tags["stage"] == "prod"
+
+
+def test_at_a_revision_or_beyond_this_machine_the_ui_is_read_only(repo: Path, runs: dict[str, str]) -> None:
+    committed(repo)
+    run_id = runs["gamma"]
+    before = run_files(repo)
+    with serving(repo / ".runs", rev="HEAD") as url:
+        page = get(url, run_path(run_id))[1]
+        assert 'method="post"' not in page and 'name="csrf"' not in page
+        for action in ("rename", "tags", "delete"):
+            status, headers, body = post(url, run_path(run_id, action), {"csrf": "x", "name": "y"})
+            assert status == 405 and headers["allow"] == "GET, HEAD", action
+            assert b"git revision cannot be edited" in body
+    assert run_files(repo) == before
+    app = App(repo / ".runs", load_config())
+    server = make_server(app, "0.0.0.0", 0, quiet=True)
+    server.server_close()
+    assert app.edits is False

@@ -18,7 +18,10 @@ from gittrack.cli.options import Context, experiment_option, filter_option, note
 @click.option("--open", "open_browser", is_flag=True, help="Open the UI in a web browser.")
 @click.pass_obj
 def ui(obj: Context, host: str, port: int, rev: str | None, open_browser: bool) -> None:
-    """Browse runs in a local, read-only web app (until Ctrl+C).
+    """Browse and edit runs in a local web app (until Ctrl+C).
+
+    Runs can be renamed, tagged, noted, deleted and restored in the page. With
+    --rev, or listening beyond this machine (--host), the app is read-only.
 
     \b
     Examples:

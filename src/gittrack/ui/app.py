@@ -1,6 +1,6 @@
 """Routing: a request path and query become a :class:`Response`, with no sockets involved.
 
-Routes (all GET/HEAD; the server answers 405 to anything else)::
+Routes (GET/HEAD; the server answers 405 to any other method, but POST to an edit)::
 
     /                                   experiments
     /runs?exp=&filter=&sort=&dir=&page=&col=   runs table (``partial=1``: the results only)
@@ -12,6 +12,10 @@ Routes (all GET/HEAD; the server answers 405 to anything else)::
     /compare?run=<id>&run=<id>...       2 to 10 runs side by side
     /history?exp=&metric=               best metric per commit along the branch
     /static/<file>                      app.js, app.css, plotly.min.js
+
+POST (only when :attr:`~gittrack.ui.web.Site.edits` is on; see :mod:`gittrack.ui.pages.edit`)::
+
+    /runs/<id>/rename, /note, /tags, /tags/delete, /delete, /restore
 """
 
 from __future__ import annotations
@@ -22,14 +26,26 @@ from gittrack.ui.web import HTTPError, Query, Response, Site, static
 
 
 class App(Site):
-    """The read-only web app over one store: routes a request target to a page."""
+    """The web app over one store: routes a request target to a page."""
 
     def handle(self, target: str) -> Response:
         """Route one GET request target (path and query string)."""
-        parts = urlsplit(target)
-        segments = [unquote(s) for s in parts.path.split("/")[1:]]
-        query = parse_qs(parts.query, keep_blank_values=True)
+        segments, query = _split(target)
         return self.route(segments, query)
+
+    def is_edit(self, target: str) -> bool:
+        """Whether ``target`` is a path that takes a POST (an edit), whether or not edits are on."""
+        from gittrack.ui.pages import edit
+
+        return edit.is_edit(_split(target)[0])
+
+    def handle_post(self, target: str, form: Query) -> Response:
+        """Make the edit ``target`` names; the server has checked origin and token."""
+        from gittrack.ui.pages import edit
+
+        if not self.edits:
+            raise HTTPError(405, "this UI is read-only")
+        return edit.apply(self, _split(target)[0], form)
 
     def route(self, segments: list[str], query: Query) -> Response:
         from gittrack.ui.pages import compare, experiments, history, run, runs
@@ -48,3 +64,9 @@ class App(Site):
         if head == "static" and len(segments) == 2:
             return static(segments[1])
         raise HTTPError(404, "no such page")
+
+
+def _split(target: str) -> tuple[list[str], Query]:
+    parts = urlsplit(target)
+    segments = [unquote(s) for s in parts.path.split("/")[1:]]
+    return segments, parse_qs(parts.query, keep_blank_values=True)

@@ -1,9 +1,13 @@
-"""The HTTP side of the UI: a stdlib threading server that only ever reads.
+"""The HTTP side of the UI: a stdlib threading server.
 
-GET and HEAD are routed to :class:`gittrack.ui.app.App`; every other method gets
-405.  Expected failures (unknown run, bad artifact path) are 404/400 pages; anything
-else is logged with its traceback on stderr and answered with a plain 500 page that
-shows no detail.  When bound to a loopback address, requests must name a loopback
+GET and HEAD are routed to :class:`gittrack.ui.app.App`.  POST is accepted only for the
+edits of :mod:`gittrack.ui.pages.edit`, and only when all of these hold, else 403 (or
+405) with nothing changed: edits are on (the work tree, served on a loopback address:
+:func:`make_server`), the ``Origin`` header (or, without one, the ``Referer``) is this
+server's own origin, and the form carries this server session's CSRF token.  Every other
+method gets 405.  Expected failures (unknown run, bad artifact path) are 404/400 pages;
+anything else is logged with its traceback on stderr and answered with a plain 500 page
+that shows no detail.  When bound to a loopback address, requests must name a loopback
 host, so a web page elsewhere cannot read runs through DNS rebinding.
 """
 
@@ -18,12 +22,14 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from gittrack.errors import GittrackError
 from gittrack.ui.app import App
-from gittrack.ui.web import SECURITY_HEADERS, HTTPError, Response, error_page
+from gittrack.ui.web import SECURITY_HEADERS, HTTPError, Query, Response, error_page, one
 
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+MAX_FORM_BYTES = 1 << 20  # a note of a few hundred KiB fits; nothing bigger is read
 
 
 class PortInUseError(GittrackError):
@@ -66,7 +72,12 @@ class UIServer(ThreadingHTTPServer):
 
 
 def make_server(app: App, host: str = "127.0.0.1", port: int = 5000, *, quiet: bool = False) -> UIServer:
-    """A server bound to ``host:port`` (port 0: any free port); PortInUseError when taken."""
+    """A server bound to ``host:port`` (port 0: any free port); PortInUseError when taken.
+
+    Edits are turned on for the work tree on a loopback address, off otherwise: runs read
+    from a git revision cannot change, and a UI that other machines can reach stays read-only.
+    """
+    app.edits = app.rev is None and is_loopback(host)
     try:
         return UIServer((host, port), app, quiet=quiet)
     except OSError as exc:
@@ -105,24 +116,83 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(self._get(), head=True)
 
     def _not_allowed(self) -> None:
+        self._refuse(405, "this server is read-only: only GET and HEAD are allowed")
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def _refuse(self, status: int, message: str) -> None:
         self.close_connection = True  # the body, if any, is never read
-        response = error_page(405, "this server is read-only: only GET and HEAD are allowed")
-        response.headers["Allow"] = "GET, HEAD"
+        response = error_page(status, message)
+        if status == 405:
+            response.headers["Allow"] = "GET, HEAD"
         self._answer(response, head=False)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+    def do_POST(self) -> None:
+        app = self.server.app
+        if not self._host_allowed():
+            return self._refuse(400, "unexpected Host header; open the UI at the address it printed")
+        if not app.is_edit(self.path):
+            return self._refuse(405, "this page is read-only: only GET and HEAD are allowed")
+        if not app.edits:
+            why = "runs read from a git revision" if app.rev else "a UI listening beyond this machine"
+            return self._refuse(405, f"this UI is read-only: {why} cannot be edited")
+        if not self._same_origin():
+            return self._refuse(403, "refused: the form was not sent from this UI's own pages")
+        form = self._read_form()
+        if form is None:
+            return None  # answered already
+        if not app.token_matches(one(form, "csrf")):
+            return self._refuse(403, "refused: the form's token is missing or stale; reload the page")
+        self._answer(self._dispatch("POST", lambda: app.handle_post(self.path, form)), head=False)
+        return None
+
+    def _same_origin(self) -> bool:
+        """The request comes from a page of this server: its Origin (else its Referer's)."""
+        origin = self.headers.get("Origin")
+        if origin is None:
+            parts = urlsplit(self.headers.get("Referer") or "")
+            origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        port = int(self.server.server_address[1])
+        own = {self.server.url.rstrip("/"), f"http://localhost:{port}"}
+        return origin.strip().lower() in own
+
+    def _read_form(self) -> Query | None:
+        """The url-encoded form of a POST; None once a refusal has been sent."""
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded":
+            self._refuse(415, "edits are sent as forms (application/x-www-form-urlencoded)")
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or "")
+        except ValueError:
+            self._refuse(411, "a POST needs a Content-Length")
+            return None
+        if not 0 <= length <= MAX_FORM_BYTES:
+            self._refuse(413, f"a form is at most {MAX_FORM_BYTES} bytes")
+            return None
+        try:
+            text = self.rfile.read(length).decode("utf-8")
+        except UnicodeDecodeError:
+            self._refuse(400, "the form is not UTF-8")
+            return None
+        return parse_qs(text, keep_blank_values=True, max_num_fields=100)
 
     def _get(self) -> Response:
         if not self._host_allowed():
             return error_page(400, "unexpected Host header; open the UI at the address it printed")
+        return self._dispatch("GET", lambda: self.server.app.handle(self.path))
+
+    def _dispatch(self, method: str, handle: Callable[[], Response]) -> Response:
         try:
-            return self.server.app.handle(self.path)
+            return handle()
         except HTTPError as exc:
             return error_page(exc.status, str(exc))
         except GittrackError as exc:  # a user-facing problem (bad config, unknown --rev): say it
             return error_page(500, str(exc))
         except Exception:
-            sys.stderr.write(f"gittrack ui: internal error on GET {self.path!r}\n{traceback.format_exc()}")
+            sys.stderr.write(
+                f"gittrack ui: internal error on {method} {self.path!r}\n{traceback.format_exc()}"
+            )
             return error_page(500, "internal error (details are in the server's log)")
 
     def _host_allowed(self) -> bool:

@@ -7,6 +7,8 @@ request to a page of :mod:`gittrack.ui.pages`, which receives the Site.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,7 +25,9 @@ Query = Mapping[str, list[str]]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the
+    # UI's own form posts, and the server could not tell them from a cross-site post
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -34,7 +38,7 @@ SECURITY_HEADERS = {
 
 
 class HTTPError(Exception):
-    """An answer other than 200 that is not a bug: 400, 404."""
+    """An answer other than 200 that is not a bug: 400, 403, 404, 405."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -53,11 +57,22 @@ class Response:
 
 @dataclass
 class Site:
-    """The read-only web app over one store (at ``rev``, or the work tree when None)."""
+    """The web app over one store (at ``rev``, or the work tree when None).
+
+    ``edits`` is whether runs may be changed through it: :func:`gittrack.ui.server.make_server`
+    turns it on for the work tree on a loopback address, never at a revision.  Every form
+    carries ``csrf_token``, drawn once per server session.
+    """
 
     store: Path
     config: Config | None = None
     rev: str | None = None
+    edits: bool = False
+    csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+    def token_matches(self, given: str) -> bool:
+        """Whether ``given`` is this session's CSRF token (compared in constant time)."""
+        return hmac.compare_digest(given.encode("utf-8"), self.csrf_token.encode("utf-8"))
 
     def subtitle(self) -> str:
         return str(self.store) + (f" @ {self.rev}" if self.rev else "")
@@ -125,4 +140,12 @@ def error_page(status: int, message: str) -> Response:
     return Response(status=status, body=text.encode("utf-8"))
 
 
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+_TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    411: "Length required",
+    413: "Form too large",
+    415: "Unsupported form",
+}

@@ -91,7 +91,8 @@ def page(app: Site, source: RunSource, warnings: list[str], **extra: Any) -> Res
         argv=argv,
         metrics=metric_rows(app, info["metrics"]),
         chart_list=chart_list,
-        **extra,
+        edit={"token": app.csrf_token} if app.edits else None,
+        **{"edit_error": None, **extra},
     )
 
 
