@@ -559,6 +559,8 @@ def test_edits_need_this_ui_s_origin_and_token(repo: Path, base: str, runs: dict
     assert all(b"refused" in body for _s, _h, body in refused)
     wrong_kind = {"Content-Type": "text/plain"}
     assert post(base, target, {**fields, "csrf": token}, headers=wrong_kind)[0] == 415
+    many = {f"f{i}": "x" for i in range(200)}
+    assert post(base, target, {**fields, **many, "csrf": token})[0] == 400
     status, _headers, _body = request(base, target + "?" + urlencode({**fields, "csrf": token}))
     assert status == 404  # GET never edits
     assert run_files(repo) == before

@@ -116,35 +116,40 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(self._get(), head=True)
 
     def _not_allowed(self) -> None:
-        self._refuse(405, "this server is read-only: only GET and HEAD are allowed")
+        self.close_connection = True  # the body, if any, is never read
+        self._answer(error_page(405, "this server is read-only: only GET and HEAD are allowed"), head=False)
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
 
-    def _refuse(self, status: int, message: str) -> None:
-        self.close_connection = True  # the body, if any, is never read
-        response = error_page(status, message)
-        if status == 405:
-            response.headers["Allow"] = "GET, HEAD"
-        self._answer(response, head=False)
-
     def do_POST(self) -> None:
+        self._answer(self._post(), head=False)
+
+    def _post(self) -> Response:
+        """An edit, once every check has passed; else the refusal, with nothing changed."""
+        app = self.server.app
+        try:
+            form = self._checked_form()
+        except HTTPError as exc:
+            self.close_connection = True  # the body may be unread
+            return error_page(exc.status, str(exc))
+        if not app.token_matches(one(form, "csrf")):
+            return error_page(403, "refused: the form's token is missing or stale; reload the page")
+        return self._dispatch("POST", lambda: app.handle_post(self.path, form))
+
+    def _checked_form(self) -> Query:
+        """The posted form, read only after the Host, the target, edits being on and the
+        origin are checked (HTTPError: what failed)."""
         app = self.server.app
         if not self._host_allowed():
-            return self._refuse(400, "unexpected Host header; open the UI at the address it printed")
+            raise HTTPError(400, "unexpected Host header; open the UI at the address it printed")
         if not app.is_edit(self.path):
-            return self._refuse(405, "this page is read-only: only GET and HEAD are allowed")
+            raise HTTPError(405, "this page is read-only: only GET and HEAD are allowed")
         if not app.edits:
             why = "runs read from a git revision" if app.rev else "a UI listening beyond this machine"
-            return self._refuse(405, f"this UI is read-only: {why} cannot be edited")
+            raise HTTPError(405, f"this UI is read-only: {why} cannot be edited")
         if not self._same_origin():
-            return self._refuse(403, "refused: the form was not sent from this UI's own pages")
-        form = self._read_form()
-        if form is None:
-            return None  # answered already
-        if not app.token_matches(one(form, "csrf")):
-            return self._refuse(403, "refused: the form's token is missing or stale; reload the page")
-        self._answer(self._dispatch("POST", lambda: app.handle_post(self.path, form)), head=False)
-        return None
+            raise HTTPError(403, "refused: the form was not sent from this UI's own pages")
+        return self._read_form()
 
     def _same_origin(self) -> bool:
         """The request comes from a page of this server: its Origin (else its Referer's)."""
@@ -156,26 +161,22 @@ class Handler(BaseHTTPRequestHandler):
         own = {self.server.url.rstrip("/"), f"http://localhost:{port}"}
         return origin.strip().lower() in own
 
-    def _read_form(self) -> Query | None:
-        """The url-encoded form of a POST; None once a refusal has been sent."""
+    def _read_form(self) -> Query:
+        """The url-encoded form of a POST, at most :data:`MAX_FORM_BYTES` of UTF-8."""
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if kind != "application/x-www-form-urlencoded":
-            self._refuse(415, "edits are sent as forms (application/x-www-form-urlencoded)")
-            return None
+            raise HTTPError(415, "edits are sent as forms (application/x-www-form-urlencoded)")
         try:
             length = int(self.headers.get("Content-Length") or "")
         except ValueError:
-            self._refuse(411, "a POST needs a Content-Length")
-            return None
+            raise HTTPError(411, "a POST needs a Content-Length") from None
         if not 0 <= length <= MAX_FORM_BYTES:
-            self._refuse(413, f"a form is at most {MAX_FORM_BYTES} bytes")
-            return None
+            raise HTTPError(413, f"a form is at most {MAX_FORM_BYTES} bytes")
         try:
             text = self.rfile.read(length).decode("utf-8")
-        except UnicodeDecodeError:
-            self._refuse(400, "the form is not UTF-8")
-            return None
-        return parse_qs(text, keep_blank_values=True, max_num_fields=100)
+            return parse_qs(text, keep_blank_values=True, max_num_fields=100)
+        except ValueError:  # not UTF-8, or more fields than any form of the UI has
+            raise HTTPError(400, "not a form of this UI") from None
 
     def _get(self) -> Response:
         if not self._host_allowed():

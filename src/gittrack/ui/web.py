@@ -137,7 +137,8 @@ def plotly_js() -> bytes:
 def error_page(status: int, message: str) -> Response:
     title = _TITLES.get(status, "Internal error")
     text = render("error.html", title=title, message=message, warnings=[], subtitle="")
-    return Response(status=status, body=text.encode("utf-8"))
+    headers = {"Allow": "GET, HEAD"} if status == 405 else {}
+    return Response(status=status, body=text.encode("utf-8"), headers=headers)
 
 
 _TITLES = {

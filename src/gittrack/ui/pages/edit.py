@@ -18,6 +18,7 @@ by :mod:`gittrack.ui.server` and :meth:`gittrack.ui.web.Site.allows_edits`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -39,6 +40,7 @@ class Editor(Protocol):
 
 
 Action = Callable[[Editor, RunSource, Query], None]
+_one_at_a_time = threading.Lock()  # the server answers in threads: two tabs never edit at once
 
 
 def _rename(client: Editor, source: RunSource, form: Query) -> None:
@@ -99,8 +101,9 @@ def apply(app: Site, segments: list[str], form: Query) -> Response:
     if source.run_id != ref:  # an edit names its run exactly, never by a prefix or a name
         raise HTTPError(404, f"no run with the id {ref!r}")
     try:
-        # cast: Client.delete_tag is being added on main; drop the cast once it is there
-        action(cast(Editor, Client(str(app.store))), source, form)
+        with _one_at_a_time:
+            # cast: Client.delete_tag is being added on main; drop the cast once it is there
+            action(cast(Editor, Client(str(app.store))), source, form)
     except GittrackError as exc:
         response = page(app, source, warnings, edit_error=str(exc))
         response.status = 400
