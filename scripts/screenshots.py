@@ -131,7 +131,7 @@ def screenshots(repo: Path, url: str) -> list[Path]:
         page.click("#compare-button")
         page.wait_for_url("**/compare?**")
         page.check("#only-diff")
-        wait_charts(page, top="h2")  # the Params heading
+        wait_charts(page, top="label.toggle")  # "only rows that differ", above the params
         written.append(shot("compare"))
         page.goto(url + "/runs/" + quote(best_run, safe=""))
         wait_charts(page, top="#metrics")
