@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from helpers import git
-from test_ui_server import make_runs, needs_client_edits, run_path, serving
+from test_ui_server import make_runs, run_path, serving
 
 import gittrack
 
@@ -217,7 +217,6 @@ def test_a_tag_added_through_the_form(page: Any, site: tuple[str, dict[str, str]
     assert gittrack.get_run(runs["gamma"]).data.tags["stage"] == "<b>prod</b>"
 
 
-@needs_client_edits
 def test_rename_a_run_and_edit_its_note_through_the_forms(
     page: Any, site: tuple[str, dict[str, str]]
 ) -> None:

@@ -25,7 +25,6 @@ from helpers import git, invoke, tree_snapshot
 
 import gittrack
 from gittrack.store.config import load_config
-from gittrack.tracking.client import Client
 from gittrack.ui.app import App
 from gittrack.ui.server import make_server
 
@@ -424,16 +423,6 @@ def test_cli_warns_when_listening_beyond_this_machine(repo: Path) -> None:
 
 # -- edits ----------------------------------------------------------------------------------
 
-# Rename, notes and deleting a tag need the Client to store mlflow.runName and
-# mlflow.note.content as the run's name and description, and Client.delete_tag: the main
-# engineer's change in progress.  Until it is on this branch these tests are expected to
-# fail (strict: once it lands they run as ordinary tests).
-needs_client_edits = pytest.mark.xfail(
-    not hasattr(Client, "delete_tag"),
-    reason="needs Client.delete_tag and mlflow.runName/mlflow.note.content as name/description",
-    strict=True,
-)
-
 
 def token_of(base: str, run_id: str) -> str:
     """The CSRF token the run page embeds in its forms."""
@@ -497,7 +486,6 @@ def test_tags_and_deletion_are_edited_in_the_run_files(repo: Path, base: str, ru
     assert run_id in get(base, "/runs")[1]
 
 
-@needs_client_edits
 def test_rename_a_run_and_edit_its_note(repo: Path, base: str, runs: dict[str, str]) -> None:
     committed(repo)
     run_id = runs["gamma"]
@@ -527,6 +515,7 @@ def test_a_refused_edit_is_shown_on_the_page_and_writes_nothing(
         ("tags", {"key": "../up", "value": "x"}, "tag name &#39;../up&#39;"),
         ("tags", {"key": "", "value": "x"}, "tag name"),
         ("rename", {"name": "   "}, "a run needs a name"),
+        ("tags/delete", {"key": "no-such-tag"}, "No tag with name: no-such-tag"),
     ]:
         status, _headers, body = post(base, run_path(run_id, action), {"csrf": token, **fields})
         page = body.decode("utf-8")

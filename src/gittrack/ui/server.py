@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gittrack.errors import GittrackError
+from gittrack.errors import GittrackError, MlflowException
 from gittrack.ui.app import App
 from gittrack.ui.web import SECURITY_HEADERS, HTTPError, Query, Response, error_page, one
 
@@ -188,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             return handle()
         except HTTPError as exc:
             return error_page(exc.status, str(exc))
-        except GittrackError as exc:  # a user-facing problem (bad config, unknown --rev): say it
+        except MlflowException as exc:  # a user-facing problem (bad config, unknown --rev): say it
             return error_page(500, str(exc))
         except Exception:
             sys.stderr.write(

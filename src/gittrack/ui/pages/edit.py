@@ -10,7 +10,8 @@
 =====================  =========================================================
 
 Every change goes through :class:`gittrack.tracking.client.Client`, which validates
-before it writes; what it refuses is shown on the run page (400) with nothing written.
+before it writes; what it refuses (an :class:`~gittrack.errors.MlflowException`) is shown
+on the run page (400) with nothing written.
 A change is answered with a 303 back to the run page.  Which requests get here at all
 (loopback only, same origin, the session's CSRF token, not at a git revision) is decided
 by :mod:`gittrack.ui.server` and :meth:`gittrack.ui.web.Site.allows_edits`.
@@ -20,37 +21,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol, cast
 
-from gittrack.errors import GittrackError
+from gittrack.errors import GittrackError, MlflowException
 from gittrack.tracking.client import Client
 from gittrack.ui.pages.run import load, page
 from gittrack.ui.source import RunSource
 from gittrack.ui.templating import run_url
 from gittrack.ui.web import HTTPError, Query, Response, Site, one
 
-
-class Editor(Protocol):
-    """The Client methods the edits call."""
-
-    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None: ...
-    def delete_tag(self, run_id: str, key: str) -> None: ...
-    def delete_run(self, run_id: str) -> None: ...
-    def restore_run(self, run_id: str) -> None: ...
-
-
-Action = Callable[[Editor, RunSource, Query], None]
+Action = Callable[[Client, RunSource, Query], None]
 _one_at_a_time = threading.Lock()  # the server answers in threads: two tabs never edit at once
 
 
-def _rename(client: Editor, source: RunSource, form: Query) -> None:
+def _rename(client: Client, source: RunSource, form: Query) -> None:
     name = one(form, "name").strip()
     if not name:
         raise GittrackError("a run needs a name; type one before renaming")
     client.set_tag(source.run_id, "mlflow.runName", name)
 
 
-def _note(client: Editor, source: RunSource, form: Query) -> None:
+def _note(client: Client, source: RunSource, form: Query) -> None:
     text = one(form, "note").replace("\r\n", "\n")  # browsers send a textarea's lines as CRLF
     if text.strip():
         client.set_tag(source.run_id, "mlflow.note.content", text)
@@ -58,19 +48,19 @@ def _note(client: Editor, source: RunSource, form: Query) -> None:
         client.delete_tag(source.run_id, "mlflow.note.content")
 
 
-def _set_tag(client: Editor, source: RunSource, form: Query) -> None:
+def _set_tag(client: Client, source: RunSource, form: Query) -> None:
     client.set_tag(source.run_id, one(form, "key"), one(form, "value"))
 
 
-def _delete_tag(client: Editor, source: RunSource, form: Query) -> None:
+def _delete_tag(client: Client, source: RunSource, form: Query) -> None:
     client.delete_tag(source.run_id, one(form, "key"))
 
 
-def _delete(client: Editor, source: RunSource, form: Query) -> None:
+def _delete(client: Client, source: RunSource, form: Query) -> None:
     client.delete_run(source.run_id)
 
 
-def _restore(client: Editor, source: RunSource, form: Query) -> None:
+def _restore(client: Client, source: RunSource, form: Query) -> None:
     client.restore_run(source.run_id)
 
 
@@ -102,9 +92,8 @@ def apply(app: Site, segments: list[str], form: Query) -> Response:
         raise HTTPError(404, f"no run with the id {ref!r}")
     try:
         with _one_at_a_time:
-            # cast: Client.delete_tag is being added on main; drop the cast once it is there
-            action(cast(Editor, Client(str(app.store))), source, form)
-    except GittrackError as exc:
+            action(Client(str(app.store)), source, form)
+    except MlflowException as exc:  # the library's refusals (GittrackError is one of them)
         response = page(app, source, warnings, edit_error=str(exc))
         response.status = 400
         return response
