@@ -15,27 +15,18 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import ArtifactNotFoundError, InvalidArtifactPathError, InvalidValueError
-from gittrack.store import artifacts, layout, names
+from gittrack.store import artifacts, layout, names, yamlio
 from gittrack.store.inputs import append_inputs, read_inputs
 from gittrack.store.reader import find_run_dir
 from gittrack.tracking.datasets import DatasetInput, dataset_input, record_of
+from gittrack.tracking.entities import FileInfo
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """An artifact as ``list_artifacts`` returns it (MLflow's FileInfo)."""
-
-    path: str
-    is_dir: bool
-    file_size: int | None
 
 
 class ArtifactClient:
@@ -48,6 +39,36 @@ class ArtifactClient:
 
     def _put(self, run_id: str, artifact_file: str, data: bytes) -> Path:
         return artifacts.write_bytes(find_run_dir(self._store, run_id), artifact_file, data)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        artifacts.copy_file(find_run_dir(self._store, run_id), local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        artifacts.copy_tree(find_run_dir(self._store, run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        artifacts.write_bytes(find_run_dir(self._store, run_id), artifact_file, text.encode("utf-8"))
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Write what a binary or text stream holds as the artifact ``artifact_file``."""
+        data = stream.read()
+        artifacts.write_bytes(
+            find_run_dir(self._store, run_id),
+            artifact_file,
+            data.encode("utf-8") if isinstance(data, str) else data,
+        )
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Write ``dictionary`` as YAML (``.yaml``/``.yml``) or JSON (anything else), as MLflow does."""
+        if artifact_file.endswith((".yaml", ".yml")):
+            text = yamlio.dump(dictionary) or "{}\n"
+        else:
+            text = json.dumps(dictionary, indent=2, default=str) + "\n"
+        self.log_text(run_id, text, artifact_file)
 
     def log_figure(
         self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None

@@ -14,7 +14,6 @@ state unless set explicitly.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gittrack.errors import MlflowException, RunNotFoundError, RunStateError
-from gittrack.store import artifacts, context, ids, layout, names, yamlio
+from gittrack.store import context, ids, layout, names
 from gittrack.store.config import Config, load_config
 from gittrack.store.layout import Meta
 from gittrack.store.reader import find_run_dir, read_run
@@ -329,36 +328,6 @@ class Client(ExperimentMethods, RegistryClient, ArtifactClient):
         self._write(run_id, change)
         if tag_map:
             self.set_tags(run_id, tag_map)
-
-    # -- artifacts ------------------------------------------------------------------------
-
-    def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        artifacts.copy_file(self._run_dir(run_id), local_path, artifact_path)
-
-    def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        artifacts.copy_tree(self._run_dir(run_id), local_dir, artifact_path)
-
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        artifacts.write_bytes(self._run_dir(run_id), artifact_file, text.encode("utf-8"))
-
-    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
-        """Write what a binary or text stream holds as the artifact ``artifact_file``."""
-        data = stream.read()
-        artifacts.write_bytes(
-            self._run_dir(run_id), artifact_file, data.encode("utf-8") if isinstance(data, str) else data
-        )
-
-    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
-        """Write ``dictionary`` as YAML (``.yaml``/``.yml``) or JSON (anything else), as MLflow does."""
-        if artifact_file.endswith((".yaml", ".yml")):
-            text = yamlio.dump(dictionary) or "{}\n"
-        else:
-            text = json.dumps(dictionary, indent=2, default=str) + "\n"
-        self.log_text(run_id, text, artifact_file)
 
     # -- lifecycle ------------------------------------------------------------------------
 
