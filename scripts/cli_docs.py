@@ -20,8 +20,9 @@ Generated from `--help` by `python scripts/cli_docs.py`; do not edit by hand.
 Every command that prints runs takes `--format table|csv|json|markdown`: tables are for
 people (rounded, shortened, fitted to the terminal), CSV and JSON carry every value exactly,
 markdown is for pull requests. Data goes to stdout, messages to stderr. Errors are one line
-`Error: ...` on stderr with exit status 1; usage errors exit with 2. RUN is a run id, a
-unique id prefix, or a run name.
+`Error: ...` on stderr with exit status 1; usage errors exit with 2, and so does a metric,
+param, tag or column that no run in scope has (the message names the nearest one: "did you
+mean 'accuracy'?"). RUN is a run id, a unique id prefix, or a run name.
 """
 
 

@@ -11,7 +11,7 @@ import pytest
 from helpers import invoke, table
 
 import gittrack as mlflow
-from gittrack.errors import RunNotFoundError
+from gittrack.errors import RunNotFoundError, UnknownKeyError
 from gittrack.review.best import best
 from gittrack.store.config import load_config
 
@@ -99,17 +99,18 @@ def test_table_shows_the_metric_right_after_the_run_summary(runs: dict[str, str]
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     names, rows = table(result.stdout)
-    assert names == [*SUMMARY, "metrics.accuracy", "metrics.rmse", "metrics.val loss", "params.lr"]
+    # only the columns the listed run has a value for
+    assert names == [*SUMMARY, "metrics.accuracy", "params.lr"]
     [cells] = rows
     assert runs["d"].startswith(cells[0]) and cells[1:4] == ["d", "e2", "FINISHED"]
-    assert cells[-4:] == ["0.95", "", "", "0.2"]
+    assert cells[-2:] == ["0.95", "0.2"]
 
 
 def test_no_run_with_the_metric_is_one_error_line(runs: dict[str, str]) -> None:
     result = invoke("best", "-m", "f1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # no run has it at all: a typo, a usage error
     assert result.stdout == ""
-    assert result.stderr == "Error: no run has a value for metric 'f1'; see `gittrack ls`\n"
+    assert result.stderr == "Error: --metric: no run has metric 'f1'; known: accuracy, rmse, val loss\n"
     filtered = invoke("best", "-m", "rmse", "-f", "params.lr = 0.2")
     assert filtered.exit_code == 1
     assert filtered.stderr == (
@@ -136,5 +137,7 @@ def test_library_best(runs: dict[str, str], repo: Path) -> None:
     assert list(frame["id"]) == [runs["b"], runs["c"]]
     frame = best(repo / ".runs", metric="rmse", config=load_config(), direction="max", exact=True)
     assert list(frame["id"]) == [runs["a"]]
-    with pytest.raises(RunNotFoundError, match="metric 'nope'"):
+    with pytest.raises(UnknownKeyError, match="metric 'nope'"):
         best(repo / ".runs", metric="nope", config=load_config())
+    with pytest.raises(RunNotFoundError, match="matching the filter has a value for metric 'rmse'"):
+        best(repo / ".runs", metric="rmse", config=load_config(), filter_string="params.lr = 0.2")

@@ -230,10 +230,44 @@ def test_ls_columns(two_runs: dict[str, str]) -> None:
     result = invoke("ls", "--columns", "params.alpha,metrics.rmse", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == [*SUMMARY, "params.alpha", "metrics.rmse"]
-    assert {r["name"]: r["params.alpha"] for r in rows} == {"alpha-run": "0.1", "beta-run": "0.5"}
-    shown = invoke("ls", "--columns", "metrics.r2")
-    assert table(shown.stdout)[0] == [*SUMMARY, "metrics.r2"]
+    # exactly the columns asked for, after the id and name (which are filled in)
+    assert list(rows[0]) == ["id", "name", "params.alpha", "metrics.rmse"]
+    assert [(r["id"], r["name"], r["params.alpha"]) for r in rows] == [
+        (two_runs["beta-run"], "beta-run", "0.5"),
+        (two_runs["alpha-run"], "alpha-run", "0.1"),
+    ]
+    shown = invoke("ls", "--columns", "id,status,metrics.r2, experiment")
+    assert shown.exit_code == 0, shown.stderr
+    names, cells = table(shown.stdout)
+    assert names == ["id", "name", "status", "metrics.r2", "experiment"]
+    assert [c[1:] for c in cells] == [
+        ["beta-run", "FINISHED", "0.25", "exp-b"],
+        ["alpha-run", "FINISHED", "", "exp-a"],
+    ]
+
+
+def test_ls_columns_unknown_is_a_usage_error_naming_the_near_miss(two_runs: dict[str, str]) -> None:
+    result = invoke("ls", "--columns", "params.alpha,metrics.rsme")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "Error: --columns: no run has 'metrics.rsme'; did you mean 'metrics.rmse'?\n"
+    # in scope: exp-b's only run logged r2, and exp-a's none
+    scoped = invoke("ls", "-e", "exp-a", "--columns", "metrics.r2")
+    assert (scoped.exit_code, scoped.stdout) == (2, "")
+    assert scoped.stderr == (
+        "Error: --columns: no run in experiment 'exp-a' has 'metrics.r2'; known: metrics.rmse, "
+        "params.alpha, params.model, branch, commit, duration, experiment, id, ...\n"
+    )
+    status = invoke("ls", "--columns", "stauts")
+    assert status.stderr == "Error: --columns: no run has 'stauts'; did you mean 'status'?\n"
+
+
+def test_ls_experiment_shows_only_the_columns_of_its_runs(two_runs: dict[str, str]) -> None:
+    result = invoke("ls", "-e", "exp-a", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    summary = "id,name,experiment,status,start,duration,commit"
+    assert result.stdout.splitlines()[0] == f"{summary},metrics.rmse,params.alpha,params.model"
+    other = invoke("ls", "-e", "exp-b", "--format", "csv")
+    assert other.stdout.splitlines()[0] == f"{summary},metrics.r2,params.alpha"
 
 
 # -- show ----------------------------------------------------------------------------------

@@ -51,20 +51,21 @@ def test_all_finished_skips_running_runs_and_writes_the_summary(repo: Path) -> N
     busy = log_run("busy", rmse=0.01, end=False)
     result = invoke("commit", "--all-finished")
     assert result.exit_code == 0, result.stderr
-    # rmse is the metric most runs have (no metrics: in .gittrack.yml)
-    assert last_message(repo) == "gittrack: 3 runs in linear-fit (best rmse 0.107: lr0.3-e80)"
+    # no primary_metric in .gittrack.yml, no validation-like name: the first by name that
+    # tells its direction (r2, higher is better)
+    assert last_message(repo) == "gittrack: 3 runs in linear-fit (best r2 0.9: lr0.3-e80)"
     files = committed_files(repo)
     assert {f.split("/")[1] for f in files} == {a, b, c, "experiments"}  # experiments: set_experiment
     assert all(f.startswith(".runs/") for f in files)
     assert f".runs/{a}/metrics/rmse.csv" in files
     assert status(repo) and all(line.startswith(f"?? .runs/{busy}/") for line in status(repo)), status(repo)
     sha = git(repo, "rev-parse", "HEAD")
-    summary = "gittrack: 3 runs in linear-fit (best rmse 0.107: lr0.3-e80)"
+    summary = "gittrack: 3 runs in linear-fit (best r2 0.9: lr0.3-e80)"
     assert result.stderr == f"[{sha[:8]}] {summary} (3 run(s), {len(files)} file(s))\n"
 
 
 def test_message_uses_the_configured_metric_and_one_line_per_experiment(repo: Path) -> None:
-    (repo / ".gittrack.yml").write_text("metrics:\n  rmse: min\n")
+    (repo / ".gittrack.yml").write_text("primary_metric: rmse\n")
     git(repo, "add", ".gittrack.yml")
     git(repo, "commit", "-q", "-m", "config")
     log_run("lr0.1", rmse=0.25, r2=0.7)

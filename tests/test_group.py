@@ -120,16 +120,19 @@ def test_unknown_aggregate_is_a_usage_error(runs: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert (
-        "Error: Invalid value for '--agg': unknown aggregate 'median'; use mean, std, min, max, count"
-        in result.stderr
+        "Error: Invalid value for '--agg': unknown aggregate 'median' (did you mean 'mean'?); "
+        "use mean, std, min, max, count" in result.stderr
     )
 
 
 def test_unknown_group_key_is_one_error_line(runs: Path) -> None:
     result = invoke("ls", "--group-by", "params.nope")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == "Error: filter error: cannot group by 'params.nope': no run has it\n"
+    assert result.stderr.startswith("Error: --group-by: no run has 'params.nope'; known: ")
+    typo = invoke("ls", "--group-by", "params.sed")
+    assert (typo.exit_code, typo.stdout) == (2, "")
+    assert typo.stderr == "Error: --group-by: no run has 'params.sed'; did you mean 'params.seed'?\n"
 
 
 @pytest.mark.parametrize(

@@ -81,14 +81,15 @@ def test_log_for_people_has_short_shas_names_and_a_trend(history: dict[str, str]
 
 
 def test_log_default_metric_and_limit(history: dict[str, str], repo: Path) -> None:
-    # without config: the metric most runs have (rmse, 5 runs, over r2, 1 run)
-    found = rows(invoke("log", "-n", "2", "--format", "csv"))
-    assert [r["commit"] for r in found] == [history["c3"], history["c2"]]
-    assert found[0]["best run"] == history["x"]  # all experiments: x (0.01) is best at c3
-    (repo / ".gittrack.yml").write_text("metrics:\n  r2: max\n")
+    # without config and no validation-like metric: the first by name that tells its
+    # direction, r2 (higher is better) before rmse
     found = rows(invoke("log", "--format", "csv"))
     assert list(found[0])[4] == "best r2"
     assert [r["best r2"] for r in found] == ["", "", "0.1"]
+    (repo / ".gittrack.yml").write_text("primary_metric: rmse\n")
+    found = rows(invoke("log", "-n", "2", "--format", "csv"))
+    assert [r["commit"] for r in found] == [history["c3"], history["c2"]]
+    assert found[0]["best run"] == history["x"]  # all experiments: x (0.01) is best at c3
 
 
 def test_log_without_metrics_says_what_to_do(repo: Path) -> None:

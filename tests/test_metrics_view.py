@@ -155,14 +155,17 @@ def test_history_table_shows_iso_times(run_id: str) -> None:
 
 def test_unknown_metric_is_one_error_line_listing_the_metrics(run_id: str) -> None:
     result = invoke("metrics", "metrics-run", "acc", "nope")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == f"Error: run {run_id} has no metric 'nope'; its metrics: acc, loss, train/loss\n"
+    assert result.stderr == f"Error: run {run_id} has no metric 'nope'; known: acc, loss, train/loss\n"
+    typo = invoke("metrics", "metrics-run", "trian/loss")
+    assert (typo.exit_code, typo.stdout) == (2, "")
+    assert typo.stderr == f"Error: run {run_id} has no metric 'trian/loss'; did you mean 'train/loss'?\n"
 
 
 def test_metric_names_never_leave_the_run(run_id: str) -> None:
     result = invoke("metrics", "metrics-run", "../meta")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: run ") and "has no metric '../meta'" in result.stderr
 
 

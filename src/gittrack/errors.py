@@ -6,7 +6,8 @@ mlflow``) carrying MLflow's ``error_code`` (``INVALID_PARAMETER_VALUE``,
 ``RESOURCE_DOES_NOT_EXIST``...).  gittrack's own classes derive from it through
 :class:`GittrackError`, and also from the built-in class a Python caller would expect
 (``ValueError``, ``LookupError``...), so both styles of ``except`` work.  The CLI turns
-any of them into a single ``Error: ...`` line on stderr and exit status 1.  Messages
+any of them into a single ``Error: ...`` line on stderr and exit status 1 (2 for an
+:class:`UnknownKeyError`, a typo in what the user asked for).  Messages
 name the offending value and, where possible, say what to do instead.
 """
 
@@ -101,6 +102,15 @@ class RunNotFoundError(GittrackError, LookupError):
     """No run matches an id, prefix or name."""
 
     default_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class UnknownKeyError(GittrackError, LookupError):
+    """A metric, param, tag or column named on the command line that no run in scope has.
+
+    The CLI reports it as a usage error (exit status 2), with the nearest known name.
+    """
+
+    default_code = "INVALID_PARAMETER_VALUE"
 
 
 class AmbiguousRunError(GittrackError, LookupError):

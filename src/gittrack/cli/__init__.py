@@ -2,9 +2,10 @@
 
 Each command parses options, makes one library call and renders the result.
 :class:`GittrackGroup` is the one boundary where library errors become a single
-``Error: ...`` line on stderr and exit status 1.  The CLI is the top layer: it may import
-every package, but imports heavy modules (pandas, the query engine, jinja2) only inside
-the commands that need them, so ``gittrack --help`` stays fast.
+``Error: ...`` line on stderr and exit status 1 (2 for a name no run has: a usage error,
+as Click's own).  The CLI is the top layer: it may import every package, but imports
+heavy modules (pandas, the query engine, jinja2) only inside the commands that need them,
+so ``gittrack --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from gittrack.cli.options import Context, warn
 
 class GittrackGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        from gittrack.errors import GittrackError
+        from gittrack.errors import GittrackError, UnknownKeyError
 
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             try:
                 return super().invoke(ctx)
+            except UnknownKeyError as exc:  # a typo in an option: a usage error, as Click's are
+                click.echo(f"Error: {exc}", err=True)
+                sys.exit(2)
             except GittrackError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 sys.exit(1)

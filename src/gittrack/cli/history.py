@@ -53,7 +53,8 @@ def diff_command(
     the best run of each metric on each side, the change, and the params that differ.
 
     BASE defaults to diff.base of .gittrack.yml, else the merge-base of HEAD with
-    main/master; HEAD defaults to the working tree.
+    main/master; HEAD defaults to the working tree. A --metric or --fail-if-worse metric
+    that no run of either side has is an error (exit 2) naming the nearest one.
 
     \b
     Examples:
@@ -74,6 +75,7 @@ def diff_command(
         config=load_config(),
         experiments=experiments,
         metrics=metrics,
+        gates=[metric for metric, _tolerance in checks],
         all_experiments=all_experiments,
         warn=warn,
     )
@@ -102,8 +104,9 @@ def log_command(
     """The best value of a metric at each commit of the current branch (first parents),
     with the runs made at that commit and the running best.
 
-    The metric defaults to the first one listed under metrics: in .gittrack.yml that runs
-    have, else the metric most runs have.
+    The metric defaults to the primary metric: primary_metric in .gittrack.yml, else the
+    first validation-like metric by name (val_*, then eval_*/dev_*, then test_*), else the
+    first by name. Runs tied for the best are listed as `a = b`.
 
     \b
     Examples:

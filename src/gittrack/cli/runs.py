@@ -57,7 +57,8 @@ def _check_grouping(*, order_by: tuple[str, ...], columns: str | None, all_colum
     "--columns",
     default=None,
     metavar="COLS",
-    help="Comma-separated columns to show, e.g. params.alpha,metrics.rmse.",
+    help="Comma-separated columns to show after the id and name, e.g. params.alpha,metrics.rmse "
+    "(also experiment, status, stage, start, duration, commit, user, branch, parent).",
 )
 @click.option("--all-columns", is_flag=True, help="Show every param, metric and tag; no width limit.")
 @click.option(
@@ -72,6 +73,9 @@ def _check_grouping(*, order_by: tuple[str, ...], columns: str | None, all_colum
     metavar="AGGS",
     callback=_aggregates,
     help="With --group-by: comma-separated aggregates of mean,std,min,max,count [default: mean,std,count].",
+)
+@click.option(
+    "--parent", metavar="RUN", default=None, help="Only the child runs of RUN (e.g. the trials of a sweep)."
 )
 @click.option("--deleted", is_flag=True, help="Only runs marked deleted (by gittrack rm).")
 @click.option("--all", "all_runs", is_flag=True, help="Active and deleted runs.")
@@ -88,6 +92,7 @@ def ls_command(
     all_columns: bool,
     group_by: str | None,
     agg: tuple[str, ...] | None,
+    parent: str | None,
     deleted: bool,
     all_runs: bool,
     rev: str | None,
@@ -96,12 +101,17 @@ def ls_command(
     """List runs, newest first; or, with --group-by, one row per group of runs with the
     mean ± std (and other aggregates) of their metrics, e.g. over seeds.
 
+    A --sort, --columns or --group-by key that no listed experiment's run has is an
+    error naming the nearest key; a filter key no run has matches no run (as in MLflow)
+    and is named in a warning.
+
     \b
     Examples:
       gittrack ls
       gittrack ls -e baseline -n 10 --format markdown
       gittrack ls -f "metrics.rmse < 0.8" -s "metrics.rmse ASC"
       gittrack ls --group-by params.lr,params.depth --agg mean,std,count
+      gittrack ls --parent 20261126-1104      # the trials of a sweep
       gittrack ls --deleted
       gittrack ls --rev main~3
     """
@@ -119,10 +129,11 @@ def ls_command(
         filter_string=filter_string,
         order_by=order_by or None,
         limit=limit,
-        columns=columns.split(",") if columns else None,
+        columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
         all_columns=all_columns,
         group_by=group_by,
         agg=agg,
+        parent=parent,
         view=view,
         rev=rev,
         exact=fmt in ("csv", "json"),

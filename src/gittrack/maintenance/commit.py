@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 from gittrack import git
 from gittrack.errors import GittrackError, GittrackWarning, RunStateError
 from gittrack.maintenance.commit_registry import registry_message, unshared_versions
-from gittrack.query.directions import direction, is_better
-from gittrack.review.history import pick_metric
+from gittrack.query import directions
+from gittrack.review.history import tied_names
 from gittrack.store import layout
 from gittrack.store.config import Config
 from gittrack.store.reader import RunRecord, find_run_dir, read_run, scan
@@ -117,24 +117,21 @@ def commit_message(records: Sequence[RunRecord], config: Config) -> str:
 
 
 def _experiment_line(experiment: str, runs: list[RunRecord], config: Config) -> str:
+    """``gittrack: 3 runs in x (best rmse 0.107: lr0.3)``: the best by the primary metric
+    (:func:`gittrack.query.directions.primary_metric`), every tied run named."""
     from gittrack.review.render import cell
 
-    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-    counts: dict[str, int] = {}
-    for run in runs:
-        for name, summary in run.metrics.items():
-            counts[name] = counts.get(name, 0) + (summary.last == summary.last)  # NaN counts 0
-    metric = pick_metric(counts, config)
+    count = f"gittrack: {len(runs)} run{'s' if len(runs) != 1 else ''} in {experiment}"
+    present = {name for run in runs for name, summary in run.metrics.items() if summary.last == summary.last}
+    metric = directions.primary_metric(present, config)
     if metric is None:
-        return f"gittrack: {count} in {experiment}"
-    way = direction(metric, config)
-    best: tuple[float, RunRecord] | None = None
-    for run in runs:
-        found = run.metrics.get(metric)
-        if found is not None and (best is None or is_better(found.last, best[0], way)):
-            best = (found.last, run)
-    assert best is not None  # pick_metric only returns a metric some run has
-    return f"gittrack: {count} in {experiment} (best {metric} {cell(best[0])}: {best[1].meta.name})"
+        return count
+    ordered = sorted(runs, key=lambda r: r.run_id)  # ties listed oldest first
+    values = [(r, r.metrics[metric].last) for r in ordered if metric in r.metrics]
+    found = directions.best(values, directions.direction(metric, config))
+    assert found is not None  # the primary metric is one some run has a number for
+    value, winners = found
+    return f"{count} (best {metric} {cell(value)}: {tied_names([r.meta.name for r in winners])})"
 
 
 def big_artifacts(root: Path, prefix: str, paths: Sequence[str], *, limit_mb: float) -> list[str]:

@@ -87,8 +87,12 @@ def check_aggregates(agg: Sequence[str] | str) -> list[str]:
     names = [a.strip() for a in agg.split(",")] if isinstance(agg, str) else [str(a) for a in agg]
     unknown = [a for a in names if a not in AGGREGATES]
     if unknown or not names:
+        from gittrack.query.keys import near
+
         shown = unknown[0] if unknown else ""
-        raise FilterError(f"unknown aggregate {shown!r}; use {', '.join(AGGREGATES)}")
+        match = near(shown, AGGREGATES)
+        hint = f" (did you mean {match!r}?)" if match else ""
+        raise FilterError(f"unknown aggregate {shown!r}{hint}; use {', '.join(AGGREGATES)}")
     return list(dict.fromkeys(names))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gittrack.errors import RunNotFoundError
-from gittrack.query import directions
+from gittrack.query import directions, keys
 from gittrack.query.directions import Direction
 from gittrack.query.filter_parse import quote_column
 from gittrack.store.config import Config
@@ -34,12 +34,19 @@ def best(
 
     The direction is ``direction``, else the metric's configured or guessed one.
     Runs without the metric (or whose last value is NaN) are left out; when none is left,
-    :class:`RunNotFoundError` says so.
+    :class:`RunNotFoundError` says so.  A metric that no run of ``experiments`` at ``rev``
+    has is an :class:`~gittrack.errors.UnknownKeyError` naming the nearest one.
     """
     from gittrack.query.filter import parse_filter
+    from gittrack.query.search import search
     from gittrack.review.ls import ls
 
     parse_filter(filter_string)  # errors point into the user's text, not our wrapper
+    scope = search(store, experiments=experiments, rev=rev, warn=_ignore)  # ls warns of damage
+    if not scope.empty:
+        known = keys.names_of("metrics", keys.present_columns(scope))
+        where = keys.scope_text(experiments, rev)
+        keys.check_known([metric], known, option="--metric", what="metric", where=where)
     way = direction or directions.direction(metric, config)
     key = metric_key(metric)
     wanted = f"({key} >= 0 OR {key} < 0)"  # a number: neither missing nor NaN
@@ -73,3 +80,7 @@ def _metric_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def metric_key(metric: str) -> str:
     """``metrics.`<name>``` for the filter language, whatever characters the name holds."""
     return quote_column(f"metrics.{metric}")
+
+
+def _ignore(message: str) -> None:
+    pass

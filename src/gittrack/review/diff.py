@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gittrack import git
 from gittrack.errors import GittrackError
+from gittrack.query import keys
 from gittrack.query.directions import Direction, direction, is_better
 from gittrack.review.models_diff import RegistryChange, registry_diff
 from gittrack.store.config import Config
@@ -103,6 +104,7 @@ def diff(
     config: Config,
     experiments: Sequence[str] = (),
     metrics: Sequence[str] = (),
+    gates: Sequence[str] = (),
     all_experiments: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> DiffReport:
@@ -110,7 +112,9 @@ def diff(
 
     ``base`` None is ``diff.base`` of the config, else the merge-base of the head (or HEAD)
     with the default branch.  Only experiments where something changed are reported unless
-    ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.
+    ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.  Each of
+    ``metrics`` and ``gates`` (the metrics of ``--fail-if-worse``) must be one that some run
+    of either side has, else :class:`~gittrack.errors.UnknownKeyError` names the nearest.
     """
     from gittrack.query.revision import store_prefix
     from gittrack.query.search import search
@@ -122,6 +126,10 @@ def diff(
         search(store, experiments=list(experiments) or None, rev=s.commit, warn=warn)
         for s in (base_side, head_side)
     ]
+    known = keys.names_of("metrics", keys.present_columns(sides[0]) | keys.present_columns(sides[1]))
+    where = keys.scope_text(experiments)
+    keys.check_known(metrics, known, option="--metric", what="metric", where=where)
+    keys.check_known(gates, known, option="--fail-if-worse", what="metric", where=where)
     names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
     found = []
     for name in names:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from gittrack import git
 from gittrack.errors import GittrackError
+from gittrack.query import directions, keys
 from gittrack.query.directions import Direction, direction, is_better
 from gittrack.review.diff import RunRef
 from gittrack.store.config import Config
@@ -34,8 +35,13 @@ class LogEntry:
     subject: str
     runs: int
     best_value: float | None
-    best_run: RunRef | None
+    best_run: RunRef | None  # the oldest of the runs holding the best value
     running_best: float | None = None  # the best of this and every older commit shown
+    tied: tuple[RunRef, ...] = ()  # the other runs with the same best value, oldest first
+
+    @property
+    def best_runs(self) -> tuple[RunRef, ...]:
+        return () if self.best_run is None else (self.best_run, *self.tied)
 
 
 @dataclass(frozen=True)
@@ -54,14 +60,22 @@ def log(
     max_count: int | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> LogReport:
-    """The best ``metric`` (default: see :func:`default_metric`) at each of the last
-    ``max_count`` commits of HEAD's first-parent history."""
+    """The best ``metric`` (default: the primary metric of the runs, see
+    :func:`gittrack.query.directions.primary_metric`) at each of the last ``max_count``
+    commits of HEAD's first-parent history.  A ``metric`` no run of ``experiments`` has is
+    an :class:`~gittrack.errors.UnknownKeyError` naming the nearest one."""
     from gittrack.query.revision import store_prefix
     from gittrack.query.search import search
 
     root, _prefix = store_prefix(store)
     frame = search(store, experiments=experiments, warn=warn)
-    metric = metric or default_metric(frame, config)
+    known = keys.names_of("metrics", keys.present_columns(frame))
+    if metric is not None and not frame.empty:
+        where = keys.scope_text(experiments)
+        keys.check_known([metric], known, option="--metric", what="metric", where=where)
+    metric = metric or directions.primary_metric(known, config)
+    if metric is None:
+        raise GittrackError("no run has a metric to follow; log one, or name it with -m METRIC")
     way = direction(metric, config)
     commits = git.first_parent_history(root, "HEAD", max_count=max_count)
     return LogReport(metric, way, _with_running_best(best_per_commit(frame, commits, metric, way), way))
@@ -82,9 +96,11 @@ def best_per_commit(
         by_commit.setdefault(str(commit), []).append((RunRef(str(run_id), str(name)), float(value)))
     entries = []
     for sha, time, subject in commits:
-        runs = by_commit.get(sha, [])
-        ref, value = _best(runs, way) or (None, None)
-        entries.append(LogEntry(sha, time, subject, len(runs), value, ref))
+        runs = sorted(by_commit.get(sha, []), key=lambda r: r[0].run_id)  # oldest first
+        found = directions.best(runs, way)
+        value, winners = found if found is not None else (None, [])
+        best_run = winners[0] if winners else None
+        entries.append(LogEntry(sha, time, subject, len(runs), value, best_run, tied=tuple(winners[1:])))
     return entries
 
 
@@ -99,37 +115,15 @@ def _with_running_best(entries: list[LogEntry], way: Direction) -> tuple[LogEntr
     return tuple(reversed(out))
 
 
-def default_metric(frame: pd.DataFrame, config: Config) -> str:
-    """The metric to follow when none is named: see :func:`pick_metric`."""
-    counts = {
-        c[len("metrics.") :]: int(frame[c].notna().sum()) for c in frame.columns if c.startswith("metrics.")
-    }
-    found = pick_metric(counts, config)
-    if found is None:
-        raise GittrackError("no run has a metric to follow; log one, or name it with -m METRIC")
-    return found
-
-
 def pick_metric(counts: dict[str, int], config: Config | None) -> str | None:
-    """The first metric listed in ``metrics:`` of the config that some run has, else the
-    one the most runs have, preferring names that say which way is better (``rmse``,
-    ``val_loss``, ``accuracy``...) over ones that don't, then by name; ``counts`` maps
-    metric name to number of runs."""
-    from gittrack.query.directions import guess
-
-    present = {k: n for k, n in counts.items() if n}
-    for name in (config.get("metrics") if config is not None else None) or {}:
-        if str(name) in present:
-            return str(name)
-    return min(present, key=lambda k: (-present[k], guess(k) is None, k)) if present else None
+    """The primary metric (:func:`gittrack.query.directions.primary_metric`) among the metrics
+    some run has; ``counts`` maps metric name to number of runs (the UI's history page)."""
+    return directions.primary_metric([k for k, n in counts.items() if n], config)
 
 
-def _best(runs: list[tuple[RunRef, float]], way: Direction) -> tuple[RunRef, float] | None:
-    best: tuple[RunRef, float] | None = None
-    for ref, value in sorted(runs, key=lambda r: r[0].run_id):  # ties go to the older run
-        if not math.isnan(value) and (best is None or is_better(value, best[1], way)):
-            best = (ref, value)
-    return best
+def tied_names(names: list[str]) -> str:
+    """Run names holding the same best value, as ``lr0.3-e40 = lr0.3-e80``: a tie shown as one."""
+    return " = ".join(names)
 
 
 def log_frame(report: LogReport, *, exact: bool = False) -> pd.DataFrame:
@@ -147,7 +141,8 @@ def log_frame(report: LogReport, *, exact: bool = False) -> pd.DataFrame:
         "runs": [e.runs for e in entries],
         f"best {report.metric}": [e.best_value for e in entries],
         "best run": [
-            (e.best_run.run_id if exact else e.best_run.name) if e.best_run else None for e in entries
+            tied_names([r.run_id if exact else r.name for r in e.best_runs]) if e.best_run else None
+            for e in entries
         ],
         "running best": [e.running_best for e in entries],
     }

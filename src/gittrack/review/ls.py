@@ -6,12 +6,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gittrack.query import keys
 from gittrack.store.layout import iso_utc
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SUMMARY_COLUMNS = ("id", "name", "experiment", "status", "start", "duration", "commit")
+# Columns --columns may name besides params./metrics./tags. keys (id and name always come first).
+EXTRA_COLUMNS = ("stage", "user", "branch", "parent")
+NAMED_COLUMNS = (*SUMMARY_COLUMNS, *EXTRA_COLUMNS)
 
 
 def ls(
@@ -25,6 +29,7 @@ def ls(
     all_columns: bool = False,
     group_by: Sequence[str] | str | None = None,
     agg: Sequence[str] | None = None,
+    parent: str | None = None,
     view: str = "active",
     rev: str | None = None,
     exact: bool = False,
@@ -34,8 +39,15 @@ def ls(
 
     With ``group_by``, one row per group of runs instead, their metrics aggregated by ``agg``
     (see :func:`group_table`): ``order_by``, ``columns`` and ``all_columns`` do not apply,
-    and ``limit`` keeps the first groups.
+    and ``limit`` keeps the first groups.  ``parent`` (a run id, id prefix or name) keeps
+    the children of that run: a sweep's trials.
+
+    A key of ``order_by``, ``columns`` or ``group_by`` that no run in scope has (the runs
+    of ``experiments`` at ``rev``) raises :class:`~gittrack.errors.UnknownKeyError` naming
+    the nearest one; a filter key no run has is answered as MLflow does (no run matches
+    it) and told to ``warn``.
     """
+    from gittrack.query.filter import parse_order_by
     from gittrack.query.search import search
 
     if group_by is not None:
@@ -44,19 +56,74 @@ def ls(
         group_keys(group_by)  # bad keys and aggregates fail before any reading
         if agg is not None:
             check_aggregates(agg)
+    order_keys = parse_order_by(order_by) if group_by is None else []
+    scope = search(store, experiments=experiments, view=view, rev=rev, warn=warn)
+    if not scope.empty:  # no run in scope: nothing to list, and no name to be wrong about
+        _check_keys(
+            scope, order_keys=[k.column for k in order_keys], columns=columns, group_by=group_by,
+            filter_string=filter_string, where=keys.scope_text(experiments, rev), warn=warn or _warn,
+        )  # fmt: skip
+    wanted = _children(store, parent, rev) if parent is not None else None
     frame = search(
         store,
         experiments=experiments,
         filter_string=filter_string,
         order_by=order_by if group_by is None else None,
-        max_results=limit if group_by is None else None,
+        max_results=limit if group_by is None and wanted is None else None,
         view=view,
         rev=rev,
-        warn=warn,
+        warn=_ignore,  # the scope's search above told ``warn`` of every damaged run
     )
+    if wanted is not None:
+        frame = frame[frame["parent_run_id"] == wanted]
+        if group_by is None and limit is not None:
+            frame = frame.head(limit)
+        frame = frame.reset_index(drop=True)
     if group_by is not None:
         return group_table(frame, group_by, agg=agg, limit=limit, exact=exact)
-    return display_frame(frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all")
+    return display_frame(
+        frame, columns=columns, all_columns=all_columns, exact=exact, stage=view == "all", only_columns=True
+    )
+
+
+def _check_keys(
+    scope: pd.DataFrame,
+    *,
+    order_keys: Sequence[str],
+    columns: Sequence[str] | None,
+    group_by: Sequence[str] | str | None,
+    filter_string: str,
+    where: str,
+    warn: Callable[[str], None],
+) -> None:
+    """Every key named must be one some run of ``scope`` has (see :mod:`gittrack.query.keys`)."""
+    known = keys.present_columns(scope)
+    keys.check_data_columns(order_keys, known, option="--sort", where=where)
+    if columns:
+        keys.check_known(
+            [c for c in columns if c not in NAMED_COLUMNS], known | set(NAMED_COLUMNS),
+            option="--columns", where=where,
+        )  # fmt: skip
+    if group_by is not None:
+        from gittrack.query.group import group_keys
+
+        keys.check_data_columns(group_keys(group_by), known, option="--group-by", where=where)
+    for message in keys.unknown_in_filter(filter_string, known, where=where):
+        warn(message)
+
+
+def _children(store: Path, parent: str, rev: str | None) -> str:
+    """The run id of ``parent`` (an id, unique id prefix or name), among every run at ``rev``."""
+    from gittrack.query.search import load_frame
+    from gittrack.store.reader import only_match
+
+    frame = load_frame(store, rev=rev, warn=_ignore)
+    ids = [str(r) for r in frame["run_id"]]
+    matches = [r for r in ids if r == parent] or [r for r in ids if parent and r.startswith(parent)]
+    if not matches:
+        matches = [str(i) for i, n in zip(frame["run_id"], frame["run_name"], strict=True) if n == parent]
+    where = f"{store} at {rev}" if rev else str(store)
+    return only_match(matches, matches, parent, where=where)
 
 
 def group_table(
@@ -85,36 +152,66 @@ def display_frame(
     all_columns: bool = False,
     exact: bool = False,
     stage: bool = False,
+    only_columns: bool = False,
 ) -> pd.DataFrame:
-    """Summary columns, then params and metrics (and tags with ``all_columns``).
+    """Summary columns, then ``columns`` (by default the metrics and params, and tags with
+    ``all_columns``, that some run of ``frame`` has).  With ``only_columns`` (``gittrack ls
+    --columns``) the id and name come first, then exactly ``columns``: :data:`NAMED_COLUMNS`
+    or ``params.``/``metrics.``/``tags.`` keys.
 
     With ``exact`` (csv/json) ids, times and commits are given in full, durations in seconds.
     With ``stage`` a ``stage`` column (active or deleted) follows ``status``.
     """
     import pandas as pd
 
-    ids = list(frame["run_id"])
-    commits = zip(frame["git.commit"], frame["git.dirty"], strict=True)
-    shown: dict[str, Any] = {
-        "id": ids if exact else short_ids(ids),
-        "name": list(frame["run_name"]),
-        "experiment": list(frame["experiment_id"]),
-        "status": list(frame["status"]),
-        **({"stage": list(frame["lifecycle_stage"])} if stage else {}),
-        "start": [_start(v, exact) for v in frame["start_time"]],
-        "duration": list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
-        "commit": [commit_text(c, d, exact=exact) for c, d in commits],
-    }
-    # results first: metrics, then the params that produced them (as MLflow's UI orders them)
-    kinds = ("metrics.", "params.", "tags.") if all_columns else ("metrics.", "params.")
+    named = _named_columns(frame, exact)
+    summary = list(SUMMARY_COLUMNS)
+    if stage:
+        summary.insert(summary.index("status") + 1, "stage")
+    if columns and only_columns and not all_columns:
+        summary = ["id", "name"]
     if columns and not all_columns:
-        extra = list(columns)
+        data = [c for c in dict.fromkeys(columns) if c not in summary]
     else:
-        extra = [c for kind in kinds for c in frame.columns if c.startswith(kind)]
-    for name in extra:
-        shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
+        # results first: metrics, then the params that produced them (as MLflow's UI orders them)
+        kinds = ("metrics.", "params.", "tags.") if all_columns else ("metrics.", "params.")
+        filled = keys.present_columns(frame)
+        data = [c for kind in kinds for c in frame.columns if c.startswith(kind) and c in filled]
+    wanted = [*summary, *data]
+    shown: dict[str, Any] = {}
+    for name in wanted:
+        if name in named:
+            shown[name] = named[name]()
+        else:
+            shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
     # object columns keep each value as logged: an int param stays 5, not 5.0 beside a gap
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in shown.items()})
+
+
+def _named_columns(frame: pd.DataFrame, exact: bool) -> dict[str, Callable[[], list[Any]]]:
+    """How each of :data:`NAMED_COLUMNS` is made from the runs frame (only when shown)."""
+    ids = [str(r) for r in frame["run_id"]]
+
+    def commits() -> list[str]:
+        pairs = zip(frame["git.commit"], frame["git.dirty"], strict=True)
+        return [commit_text(c, d, exact=exact) for c, d in pairs]
+
+    def parents() -> list[str]:
+        return [p if exact or not isinstance(p, str) else p[:15] for p in frame["parent_run_id"]]
+
+    return {
+        "id": lambda: ids if exact else short_ids(ids),
+        "name": lambda: list(frame["run_name"]),
+        "experiment": lambda: list(frame["experiment_id"]),
+        "status": lambda: list(frame["status"]),
+        "stage": lambda: list(frame["lifecycle_stage"]),
+        "start": lambda: [_start(v, exact) for v in frame["start_time"]],
+        "duration": lambda: list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
+        "commit": commits,
+        "user": lambda: list(frame["user"]),
+        "branch": lambda: list(frame["git.branch"]),
+        "parent": parents,
+    }
 
 
 def short_ids(run_ids: list[str], minimum: int = 15) -> list[str]:
@@ -151,3 +248,15 @@ def commit_text(commit: object, dirty: object, *, exact: bool = False) -> str:
     if not isinstance(commit, str) or not commit:
         return ""
     return (commit if exact else commit[:8]) + ("*" if dirty is True else "")
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from gittrack.errors import GittrackWarning
+
+    warnings.warn(message, GittrackWarning, stacklevel=3)

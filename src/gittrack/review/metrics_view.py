@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gittrack.errors import RunNotFoundError
+from gittrack.errors import UnknownKeyError
+from gittrack.query.keys import hint
 from gittrack.store.layout import iso_utc
 from gittrack.store.metric_csv import MetricRow, metric_files, read_history
 from gittrack.store.reader import find_run_dir
@@ -57,8 +58,8 @@ def history(
     run_id, files, read = _source(store, ref, rev, warn)
     unknown = [n for n in names if n not in files]
     if unknown:
-        known = ", ".join(files) or "none"
-        raise RunNotFoundError(f"run {run_id} has no metric {unknown[0]!r}; its metrics: {known}")
+        found = hint(unknown[0], files, none="it has no metrics")
+        raise UnknownKeyError(f"run {run_id} has no metric {unknown[0]!r}{found}")
     columns: dict[str, list[Any]] = {"metric": [], "step": [], "timestamp": [], "value": []}
     for name in dict.fromkeys(names):
         rows = read(name)

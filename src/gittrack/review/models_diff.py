@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gittrack.query.directions import primary_metric
 from gittrack.store.config import Config
 from gittrack.store.registry import ModelRecord, VersionRecord
 
@@ -157,22 +158,11 @@ def _with_metric(
         for column, value in row.items():
             if column.startswith("metrics.") and isinstance(value, float) and not math.isnan(value):
                 counts[column[len("metrics.") :]] = counts.get(column[len("metrics.") :], 0) + 1
-    metric = _pick_metric([k for k, n in counts.items() if n == 2], config)
+    metric = primary_metric([k for k, n in counts.items() if n == 2], config)
     if metric is None:
         return change
     values = [float(row[f"metrics.{metric}"]) for row in rows]
     return replace(change, metric=metric, old_value=values[0], new_value=values[1])
-
-
-def _pick_metric(shared: list[str], config: Config) -> str | None:
-    """The first metric of the config's ``metrics:`` both runs have, else one whose name says
-    which way is better (``rmse``, ``accuracy``...), else the first by name."""
-    from gittrack.query.directions import guess
-
-    for name in config.get("metrics") or {}:
-        if str(name) in shared:
-            return str(name)
-    return min(shared, key=lambda k: (guess(k) is None, k)) if shared else None
 
 
 def changes_table(changes: list[RegistryChange]) -> Any:

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "git": {"max_diff_kb": 1024, "max_untracked": 200},
     "capture": {"environment": True},
     "metrics": {},
+    "primary_metric": None,
     "artifacts": {"max_commit_mb": 10, "lfs": []},
     "diff": {"base": None},
     "output": {"max_log_mb": 10, "patterns": []},
