@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
-from helpers import git, invoke
+from helpers import git, invoke, load_yaml
 
 import gittrack
 from gittrack import git as gitmod
+from gittrack.store import yamlio
 
 
 def log_run(name: str, experiment: str = "linear-fit", *, end: bool = True, **metrics: float) -> str:
@@ -173,3 +178,48 @@ def test_runs_and_all_finished_together_is_a_usage_error(repo: Path) -> None:
     result = invoke("commit", "--all-finished", "x")
     assert result.exit_code == 2
     assert "give RUNS or --all-finished, not both" in result.stderr
+
+
+def killed_run(repo: Path) -> str:
+    """A run whose training process was killed with SIGKILL after logging two values."""
+    code = (
+        "import os, signal, gittrack\n"
+        "gittrack.set_experiment('killed')\n"
+        "run = gittrack.start_run(run_name='victim')\n"
+        "gittrack.log_metric('loss', 0.5)\n"
+        "gittrack.log_metric('loss', 0.25)\n"
+        "print(run.info.run_id, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_killed_run_is_ended_before_it_is_committed(repo: Path) -> None:
+    run_id = killed_run(repo)
+    meta_path = repo / ".runs" / run_id / "meta.yaml"
+    assert load_yaml(meta_path)["status"] == "RUNNING"
+    result = invoke("commit", "--all-finished")
+    assert result.exit_code == 0, result.stderr
+    pid = load_yaml(meta_path)["pid"]
+    first = result.stderr.splitlines()[0]
+    assert (
+        first == f"Warning: run {run_id} (victim) was RUNNING but its process {pid} is gone: ended as KILLED"
+    )
+    committed = yamlio.load(git(repo, "show", f"HEAD:.runs/{run_id}/meta.yaml").encode())
+    assert committed["status"] == "KILLED"
+    assert committed["end_time"] is not None
+    assert committed["metrics"]["loss"] == {"last": 0.25, "min": 0.25, "max": 0.5, "count": 2, "step": 1}
+    assert last_message(repo) == "gittrack: 1 run in killed (best loss 0.25: victim)"
+    assert status(repo) == []
+
+
+def test_a_run_committed_while_running_reads_as_killed_at_a_revision(repo: Path) -> None:
+    run_id = killed_run(repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "committed by hand, still RUNNING")
+    listed = invoke("ls", "--rev", "HEAD", "--columns", "status", "--format", "csv")
+    assert listed.stdout.splitlines()[1:] == [f"{run_id},victim,KILLED"]
+    shown = invoke("show", run_id, "--rev", "HEAD", "--format", "json")
+    assert json.loads(shown.stdout)["status"] == "KILLED"

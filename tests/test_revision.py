@@ -152,7 +152,8 @@ def test_a_running_run_at_a_revision_has_its_committed_metrics(repo: Path, store
     make_run(store, metrics={"val/loss": [2.0, 0.75]}, status="RUNNING")
     commit_runs(repo)
     frame = search(store, rev="HEAD")
-    assert list(frame["status"]) == ["RUNNING", "RUNNING"]  # no process to check at a revision
+    # committed while RUNNING: a commit never changes again, so no live process is behind it
+    assert list(frame["status"]) == ["KILLED", "KILLED"]
     assert sorted(frame["metrics.loss"].dropna()) == [0.5]
     assert sorted(frame["metrics.val/loss"].dropna()) == [0.75]
 

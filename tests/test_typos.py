@@ -101,8 +101,8 @@ def test_a_filter_key_no_run_has_keeps_mlflows_answer_and_warns(branches: Path) 
     assert invoke("ls", "-f", "metrics.accuracy > 0.1").stderr == ""
     null = invoke("ls", "-f", "params.sed IS NULL", "--format", "csv")
     assert len(null.stdout.splitlines()) == 3
-    assert null.stderr == "Warning: filter: no run has 'params.sed'; known: metrics.accuracy, metrics.latency, " \
-        "metrics.loss, params.lr\n"  # fmt: skip
+    known = "metrics.accuracy, metrics.latency, metrics.loss, params.lr"
+    assert null.stderr == f"Warning: filter: no run has 'params.sed'; known: {known}\n"
 
 
 def test_best_warns_of_its_filter_too(branches: Path) -> None:

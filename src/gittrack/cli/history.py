@@ -140,8 +140,9 @@ def commit_command(
     """Commit the run directories of RUNS (or --all-finished) with a message that sums
     them up, one line per experiment. Nothing else you staged is committed.
 
-    Refuses a RUNNING run. Warns about artifacts over artifacts.max_commit_mb, with the
-    git lfs track line to use.
+    Refuses a RUNNING run. A run left RUNNING by a process that is gone (kill -9, a
+    crash) is first ended KILLED, as `gittrack check --fix` does, with a warning. Warns
+    about artifacts over artifacts.max_commit_mb, with the git lfs track line to use.
 
     \b
     Examples:

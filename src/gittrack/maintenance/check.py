@@ -188,10 +188,17 @@ def _dead_owner(run_dir: Path, meta: Meta) -> Finding:
     return Finding(meta_path, line, message, "dead-run")
 
 
-def _end_killed(run_dir: Path) -> str:
+def end_dead_run(run_dir: Path) -> Meta:
+    """End KILLED a run left RUNNING by a process that is gone: ``end_time`` now, metric
+    summaries from its CSVs (torn last lines dropped), params/tags compacted.  The one way
+    ``check --fix``, ``commit`` and a stopped sweep end a dead run."""
     from gittrack.store.writer import RunWriter
 
-    meta = RunWriter.attach(run_dir).finish("KILLED")
+    return RunWriter.attach(run_dir).finish("KILLED", summaries_from_files=True)
+
+
+def _end_killed(run_dir: Path) -> str:
+    meta = end_dead_run(run_dir)
     end = iso_utc(meta.end_time) if meta.end_time is not None else "now"
     summaries = "1 metric summary" if len(meta.metrics) == 1 else f"{len(meta.metrics)} metric summaries"
     return f"marked KILLED, end_time {end}, {summaries} written"

@@ -16,12 +16,13 @@ from pathlib import Path, PurePosixPath
 
 from gittrack import git
 from gittrack.errors import GittrackError, GittrackWarning, RunStateError
+from gittrack.maintenance.check import end_dead_run
 from gittrack.maintenance.commit_registry import registry_message, unshared_versions
 from gittrack.query import directions
 from gittrack.review.history import tied_names
-from gittrack.store import layout
+from gittrack.store import context, layout
 from gittrack.store.config import Config
-from gittrack.store.reader import RunRecord, find_run_dir, read_run, scan
+from gittrack.store.reader import STALE_SECONDS, RunRecord, find_run_dir, read_run, scan
 
 MIB = 1024 * 1024
 
@@ -47,8 +48,11 @@ def commit(
     """Commit the runs ``refs`` (ids, prefixes or names), or with ``all_finished`` every run
     that has ended (FINISHED, FAILED or KILLED) and has uncommitted files.
 
-    A RUNNING run among ``refs`` is refused before anything is staged.  ``message``
-    replaces the generated one (see :func:`commit_message`).
+    A RUNNING run among ``refs`` is refused before anything is staged.  A run left RUNNING
+    by a process that is gone from this host is ended KILLED first, as ``gittrack check
+    --fix`` does, and ``warn`` says so: a commit never holds a RUNNING run whose process is
+    dead (readers of a revision could never tell).  ``message`` replaces the generated one
+    (see :func:`commit_message`).
     """
     from gittrack.query.revision import store_prefix
 
@@ -87,10 +91,33 @@ def _chosen(
                 raise RunStateError(
                     f"run {record.run_id} ({record.meta.name}) is still RUNNING; commit it once it has ended"
                 )
-        return records
-    if not all_finished:
+    elif all_finished:
+        records = [r for r in scan(store, warn) if r.status != "RUNNING"]
+    else:
         raise GittrackError("name the runs to commit, or use --all-finished")
-    return [r for r in scan(store, warn) if r.status != "RUNNING"]
+    ended = (_ended(r, refs=bool(refs), warn=warn) for r in records)
+    return [r for r in ended if r is not None]
+
+
+def _ended(record: RunRecord, *, refs: bool, warn: Callable[[str], None]) -> RunRecord | None:
+    """``record``, ended KILLED first when its process is dead (see :func:`commit`); None
+    for a run whose owner on another host went quiet (left out, or refused when named)."""
+    if record.meta.status != "RUNNING":
+        return record
+    meta = record.meta
+    if meta.host != context.host():
+        message = (
+            f"run {record.run_id} ({meta.name}) is RUNNING on host {meta.host}, which has not "
+            f"touched it for {STALE_SECONDS // 60} minutes; end it there with `gittrack check --fix`"
+        )
+        if refs:
+            raise RunStateError(f"{message}, then commit it")
+        warn(f"{message}; not committed")
+        return None
+    run_dir = Path(record.location)
+    end_dead_run(run_dir)
+    warn(f"run {record.run_id} ({meta.name}) was RUNNING but its process {meta.pid} is gone: ended as KILLED")
+    return read_run(run_dir)
 
 
 def _pending_by_run(root: Path, prefix: str) -> dict[str, list[str]]:

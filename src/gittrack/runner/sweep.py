@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Any
 
 from gittrack.errors import GittrackError, RunStateError
+from gittrack.maintenance.check import end_dead_run
 from gittrack.runner.command import FORWARDED_SIGNALS, create_run, experiment_name
 from gittrack.runner.env import param_arg
 from gittrack.runner.sweep_spec import SweepSpec, make_spec, substitute
@@ -156,7 +157,7 @@ def end_orphans(store: Path, parent_run_id: str) -> None:
     """End KILLED the trial runs whose ``gittrack run`` died before it could end them."""
     for record in children(store, parent_run_id):
         if record.meta.status == "RUNNING" and record.status == "KILLED":
-            RunWriter.attach(Path(record.location)).finish("KILLED", summaries_from_files=True)
+            end_dead_run(Path(record.location))
 
 
 def _has_params(params: Mapping[str, Any], trial: Mapping[str, Any]) -> bool:

@@ -2,7 +2,8 @@
 
 A damaged file in one run raises :class:`CorruptRunError` naming the file for that
 run only; :func:`scan` turns it into a warning and goes on with every other run.
-A run left RUNNING by a process that no longer exists reads as KILLED.
+A run left RUNNING by a process that no longer exists reads as KILLED, and so does
+a run committed while RUNNING, read from a git revision.
 """
 
 from __future__ import annotations
@@ -140,10 +141,13 @@ def _summaries(histories: dict[str, list[MetricRow]]) -> dict[str, MetricSummary
 def effective_status(meta: Meta, meta_path: Path | None) -> str:
     """RUNNING only while the owner is alive: same host → its pid; other host → heartbeat.
 
-    Without a file to look at (a run read from a git revision) the stored status stands.
+    Without a file to look at (a run read from a git revision) a RUNNING run is KILLED: what
+    was committed can never change again, whatever became of its process.
     """
-    if meta.status != "RUNNING" or meta_path is None:
+    if meta.status != "RUNNING":
         return meta.status
+    if meta_path is None:
+        return "KILLED"
     if meta.host == context.host() and meta.pid is not None:
         return "RUNNING" if pid_alive(meta.pid) else "KILLED"
     try:
