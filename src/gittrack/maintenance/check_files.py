@@ -203,7 +203,7 @@ def meta_field_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for key in ("name", "experiment", "user", "host", "parent_run_id", "description"):
         if data.get(key) is not None and not isinstance(data[key], _SCALARS):
             yield key, f"{key} must be text, got a {type(data[key]).__name__}"
-    for key in ("source", "git", "metrics"):
+    for key in ("source", "git", "metrics", "error"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             yield key, f"{key} must be a mapping, got a {type(data[key]).__name__}"
     if isinstance(data.get("metrics"), dict):

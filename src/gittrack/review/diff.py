@@ -18,7 +18,7 @@ A metric that no added run has is ``unchanged``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +27,7 @@ from gittrack import git
 from gittrack.errors import GittrackError
 from gittrack.query import keys
 from gittrack.query.directions import Direction, direction, is_better
+from gittrack.review.failures import failed_errors
 from gittrack.review.models_diff import RegistryChange, registry_diff
 from gittrack.store.config import Config
 
@@ -78,11 +79,21 @@ class MetricChange:
 
 
 @dataclass(frozen=True)
+class FailedRun:
+    """A run the head adds that FAILED, with its error (``Type: message``; '' if none kept)."""
+
+    run_id: str
+    name: str
+    error: str
+
+
+@dataclass(frozen=True)
 class ExperimentDiff:
     experiment: str
     added: tuple[RunRef, ...]
     removed: tuple[RunRef, ...]
     metrics: tuple[MetricChange, ...]
+    failed: tuple[FailedRun, ...] = ()  # the added runs that FAILED
 
 
 @dataclass(frozen=True)
@@ -131,10 +142,11 @@ def diff(
     keys.check_known(metrics, known, option="--metric", what="metric", where=where)
     keys.check_known(gates, known, option="--fail-if-worse", what="metric", where=where)
     names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
+    errors = failed_errors(store, head_side.commit, sides[0], sides[1])
     found = []
     for name in names:
         parts = [frame[frame["experiment_id"] == name] for frame in sides]
-        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
+        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics, errors=errors)
         if all_experiments or exp.added or exp.removed:
             found.append(exp)
     changes = registry_diff(
@@ -172,11 +184,19 @@ def _base_side(root: Path, base: str | None, head: str | None, config: Config) -
 
 
 def experiment_diff(
-    name: str, base: pd.DataFrame, head: pd.DataFrame, *, config: Config, metrics: Sequence[str] = ()
+    name: str,
+    base: pd.DataFrame,
+    head: pd.DataFrame,
+    *,
+    config: Config,
+    metrics: Sequence[str] = (),
+    errors: Mapping[str, str] | None = None,
 ) -> ExperimentDiff:
     """The diff of one experiment's runs (frames of that experiment's runs on each side):
-    the best of all base runs against the best of the runs the head adds."""
+    the best of all base runs against the best of the runs the head adds, and the added
+    runs that FAILED with their ``errors`` (by run id)."""
     added = head[~head["run_id"].isin(set(base["run_id"]))]
+    failed = added[added["status"] == "FAILED"]
     return ExperimentDiff(
         experiment=name,
         added=_refs(added),
@@ -184,6 +204,10 @@ def experiment_diff(
         metrics=tuple(
             _metric_change(metric, base, added, direction(metric, config))
             for metric in _metric_names(base, added, config, metrics)
+        ),
+        failed=tuple(
+            FailedRun(str(i), str(n), (errors or {}).get(str(i), ""))
+            for i, n in zip(failed["run_id"], failed["run_name"], strict=True)
         ),
     )
 

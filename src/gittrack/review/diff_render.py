@@ -103,8 +103,12 @@ def render_table(report: DiffReport) -> str:
 
 
 def _detail_items(exp: ExperimentDiff, *, markdown: bool) -> list[str]:
-    """Added and removed runs, then the param differences of each pair of best runs."""
+    """Added and removed runs, each added run that FAILED with its error, then the param
+    differences of each pair of best runs."""
     items = [_run_list("added", exp.added, markdown), _run_list("removed", exp.removed, markdown)]
+    for run in exp.failed:
+        who = f"`{run.run_id}` {run.name}" if markdown else f"{run.name} ({run.run_id})"
+        items.append(f"FAILED: {who}: {run.error or 'no error recorded'}")
     pairs: dict[tuple[str, str], list[MetricChange]] = {}
     for m in exp.metrics:
         if m.base_run and m.head_run:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gittrack.review.failures import error_lines
 from gittrack.store import layout
 from gittrack.store.config import find_root
 from gittrack.store.reader import RunRecord, find_run_dir, only_match, read_run
@@ -184,6 +185,7 @@ def format_text(info: dict[str, Any]) -> str:
         f"run         {info['run_id']}  ({info['name']})",
         f"experiment  {info['experiment']}",
         f"status      {info['status']}",
+        *(f"{label:<11} {text}".rstrip() for label, text in error_lines(info.get("error"))),
         f"started     {info['start_time']}" + (f"  ended {info['end_time']}" if info["end_time"] else ""),
     ]
     if info["duration"] is not None:

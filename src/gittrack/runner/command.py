@@ -24,7 +24,8 @@ start and the final results or traceback at the end survive.  The tail is writte
 the command ends; a wrapper killed with SIGKILL leaves the first ``cap`` bytes unmarked.
 The terminal always gets everything.
 
-Ending.  Exit status 0 is FINISHED, anything else FAILED; a child ended by a
+Ending.  Exit status 0 is FINISHED, anything else FAILED (with ``error`` in ``meta.yaml``
+from the end of the command's error output, see :mod:`gittrack.runner.failure`); a child ended by a
 termination signal (SIGINT, SIGTERM, SIGHUP, SIGKILL) is KILLED, one that crashed on
 another signal (SIGSEGV...) is FAILED.  The exit code goes to ``source.exit_code`` in
 ``meta.yaml`` (128 + N for signal N, as shells report it).  SIGINT (Ctrl-C), SIGTERM and
@@ -52,7 +53,8 @@ from typing import IO, Any
 
 from gittrack.errors import ConfigError, GittrackError
 from gittrack.runner.env import child_env
-from gittrack.runner.output import OutputLog, Pump, echo, same_file
+from gittrack.runner.failure import error_from_output
+from gittrack.runner.output import OutputLog, Pump, Tail, echo, same_file
 from gittrack.runner.output_metrics import OutputPattern, compile_patterns, parse_line
 from gittrack.store import context, ids, layout, names
 from gittrack.store.config import ENV_STORE, Config, load_config, resolve_store
@@ -140,16 +142,19 @@ def _run_and_end(
     """Run the command with its output saved (up to ``cap`` bytes; 0: not saved), then end
     the run with its status and exit code, whatever happened: (status, exit code)."""
     log = OutputLog(writer.run_dir / layout.OUTPUT_LOG, cap) if cap > 0 else None
+    tail = Tail()
     status, code = "FAILED", 1
     try:
-        status, code = _supervise(command, env, workdir, out, err, log, writer, patterns, grace)
+        status, code = _supervise(command, env, workdir, out, err, log, tail, writer, patterns, grace)
     except KeyboardInterrupt:  # before the handlers were in place
         status, code = "KILLED", 128 + signal.SIGINT
         raise
     finally:
         if log is not None:
             log.close()
-        writer.meta = writer.meta.with_changes(source={**writer.meta.source, "exit_code": code})
+        error = error_from_output(tail.value(), code) if status == "FAILED" else None
+        source = {**writer.meta.source, "exit_code": code}
+        writer.meta = writer.meta.with_changes(source=source, error=error)
         writer.finish(status, summaries_from_files=True)
     return status, code
 
@@ -226,11 +231,13 @@ def _supervise(
     out: IO[bytes],
     err: IO[bytes],
     log: OutputLog | None,
+    tail: Tail,
     writer: RunWriter,
     patterns: list[OutputPattern],
     grace: float,
 ) -> tuple[str, int]:
-    """Run the child to its end, forwarding signals; (status, exit code)."""
+    """Run the child to its end, forwarding signals; (status, exit code).  The end of its
+    error output (of its one output pipe when merged) goes to ``tail``."""
     merged = same_file(out, err)
     forwarder = _Forwarder(grace)
     with forwarder.installed():
@@ -244,12 +251,13 @@ def _supervise(
                 start_new_session=True,  # its own process group, and no terminal Ctrl-C of its own
             )
         except OSError as exc:
-            return _spawn_failed(command, exc, err, log)
+            return _spawn_failed(command, exc, err, log, tail)
         forwarder.attach(proc)
         with proc:
             assert proc.stdout is not None
             pipes = [(proc.stdout, out)] if merged else [(proc.stdout, out), (proc.stderr, err)]
-            pump = Pump(pipes, log, _metric_logger(writer, patterns) if patterns else None)
+            on_line = _metric_logger(writer, patterns) if patterns else None
+            pump = Pump(pipes, log, on_line, tail_of=proc.stdout if merged else proc.stderr, tail=tail)
             try:
                 _wait(proc, pump, forwarder, writer.run_dir / layout.META)
             except BaseException:
@@ -285,9 +293,12 @@ def _pause(seconds: float) -> bool:
     return False
 
 
-def _spawn_failed(command: list[str], exc: OSError, err: IO[bytes], log: OutputLog | None) -> tuple[str, int]:
+def _spawn_failed(
+    command: list[str], exc: OSError, err: IO[bytes], log: OutputLog | None, tail: Tail
+) -> tuple[str, int]:
     message = f"gittrack: cannot run {command[0]!r}: {exc.strerror or exc}\n".encode()
     echo(err, message)
+    tail.write(message)
     if log is not None:
         log.write(message)
     return "FAILED", 127 if isinstance(exc, FileNotFoundError) else 126  # as shells report it

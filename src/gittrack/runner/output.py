@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 TAIL_BYTES = 1024 * 1024
+ERROR_TAIL_BYTES = 64 * 1024  # the end of the error output kept to find why a command failed
 _MAX_LINE = 64 * 1024  # longer "lines" (binary output, progress bars) are not parsed for metrics
 
 
@@ -34,19 +35,40 @@ def echo(sink: IO[bytes], data: bytes) -> bool:
     return True
 
 
+class Tail:
+    """The last ``size`` bytes written to it (the end of a command's error output)."""
+
+    def __init__(self, size: int = ERROR_TAIL_BYTES) -> None:
+        self.size = size
+        self._data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._data += data
+        if len(self._data) > 2 * self.size:  # trim now and then, not per write
+            del self._data[: len(self._data) - self.size]
+
+    def value(self) -> bytes:
+        return bytes(self._data[-self.size :])
+
+
 class Pump:
-    """Moves bytes from the child's pipes to the terminal, output.log and the metric parser."""
+    """Moves bytes from the child's pipes to the terminal, output.log and the metric parser;
+    the bytes of ``tail_of`` (the stderr pipe, or the one pipe of both) also go to ``tail``."""
 
     def __init__(
         self,
         pipes: Sequence[tuple[IO[bytes] | None, IO[bytes]]],
         log: OutputLog | None,
         on_line: Callable[[str], None] | None,
+        *,
+        tail_of: IO[bytes] | None = None,
+        tail: Tail | None = None,
     ) -> None:
         self._selector = selectors.DefaultSelector()
         for pipe, sink in pipes:
             if pipe is not None:
-                self._selector.register(pipe, selectors.EVENT_READ, (sink, bytearray()))
+                kept = tail if pipe is tail_of else None
+                self._selector.register(pipe, selectors.EVENT_READ, (sink, bytearray(), kept))
         self._log = log
         self._on_line = on_line
 
@@ -58,7 +80,7 @@ class Pump:
         moved = False
         for key, _ in self._selector.select(timeout):
             pipe: IO[bytes] = key.fileobj  # type: ignore[assignment]
-            sink, pending = key.data
+            sink, pending, tail = key.data
             data = os.read(pipe.fileno(), 65536)
             if not data:
                 self._drop(pipe, pending)
@@ -66,6 +88,8 @@ class Pump:
             moved = True
             if self._log is not None:
                 self._log.write(data)
+            if tail is not None:
+                tail.write(data)
             if not echo(sink, data):
                 self._drop(pipe, pending)  # closing our end gives the child EPIPE, as `| head` would
             if self._on_line is not None:

@@ -25,6 +25,8 @@ RESERVED = frozenset({EXPERIMENTS_DIR, MODELS_DIR})
 INPUTS = "inputs.yaml"  # datasets a run used (log_input): appended, one entry per call
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+MAX_ERROR_MESSAGE = 2000  # characters of an error's message kept in meta.yaml (the start)
+MAX_TRACEBACK = 4000  # characters of an error's traceback kept in meta.yaml (the end)
 ACTIVE, DELETED = "active", "deleted"
 
 
@@ -95,6 +97,7 @@ class Meta:
     source: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] | None = None
     metrics: dict[str, MetricSummary] = field(default_factory=dict)
+    error: dict[str, str | None] | None = None  # why a FAILED run failed: see error_record
 
     @property
     def duration(self) -> float | None:
@@ -107,6 +110,8 @@ class Meta:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        # `error` only when there is one: runs without it keep the bytes older versions wrote
+        error = {} if self.error is None else {"error": dict(self.error)}
         return {
             "format_version": FORMAT_VERSION,
             "run_id": self.run_id,
@@ -117,6 +122,7 @@ class Meta:
             "start_time": iso_utc(self.start_time),
             "end_time": None if self.end_time is None else iso_utc(self.end_time),
             "duration": self.duration,
+            **error,
             "user": self.user,
             "host": self.host,
             "pid": self.pid,
@@ -152,7 +158,30 @@ class Meta:
             source=dict(data.get("source") or {}),
             git=None if data.get("git") is None else dict(data["git"]),
             metrics={str(k): MetricSummary.from_dict(v) for k, v in metrics.items()},
+            error=_error(data.get("error")),
         )
+
+
+def error_record(kind: str | None, message: str, traceback: str | None = None) -> dict[str, str | None]:
+    """The ``error`` of ``meta.yaml``: the exception's type (None when unknown, e.g. a command's
+    output), its message (the first :data:`MAX_ERROR_MESSAGE` characters) and the last frames
+    of its traceback as text (the last :data:`MAX_TRACEBACK` characters), or None."""
+    message = message if len(message) <= MAX_ERROR_MESSAGE else message[: MAX_ERROR_MESSAGE - 1] + "…"
+    if traceback is not None and len(traceback) > MAX_TRACEBACK:
+        cut = traceback[-MAX_TRACEBACK:]
+        traceback = "…\n" + cut[cut.find("\n") + 1 :] if "\n" in cut else cut  # from a line start
+    return {"type": kind, "message": message, "traceback": traceback}
+
+
+def _error(value: object) -> dict[str, str | None] | None:
+    """An ``error`` as read: a mapping of type, message, traceback; a plain text is a message."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {key: _opt_str(value.get(key)) for key in ("type", "message", "traceback")}
+    if isinstance(value, (str, int, float)):
+        return {"type": None, "message": str(value), "traceback": None}
+    raise ValueError(f"error must be a mapping of type, message, traceback, not a {type(value).__name__}")
 
 
 def _opt_str(value: object) -> str | None:

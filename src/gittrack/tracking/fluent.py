@@ -74,7 +74,7 @@ class ActiveRun:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self in _state.stack:
-            _end(self, hooks.end_status(kind))
+            _end(self, hooks.end_status(kind), error=hooks.error_of(exc))
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self.run_id!r}, name={self._writer.meta.name!r}>"
@@ -196,12 +196,17 @@ def end_run(status: str = "FINISHED") -> None:
         _end(_state.stack[-1], status)
 
 
-def _end(active: ActiveRun, status: str) -> None:
+def _end(active: ActiveRun, status: str, error: dict[str, str | None] | None = None) -> None:
+    """End ``active``; a FAILED run keeps ``error`` (else the uncaught exception ending the
+    program, if any) in its meta.yaml."""
     # Leave the stack first: a failing end must not leave a half-ended run active.
     _state.stack.remove(active)
     writer = active._writer
     _state.last = (writer.run_dir.parent, active.run_id)
     if active._owned:
+        # written by set_terminated's one rewrite of meta.yaml; a resumed run's old error goes
+        failed = status.upper() == "FAILED"
+        writer.meta = writer.meta.with_changes(error=(error or hooks.uncaught_error()) if failed else None)
         active._client.set_terminated(active.run_id, status)
     else:
         writer.close()
