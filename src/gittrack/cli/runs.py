@@ -152,7 +152,8 @@ def ls_command(
 @rev_option
 @click.pass_obj
 def show(obj: Context, run: str, fmt: str, rev: str | None) -> None:
-    """Show everything about RUN (an id, a unique id prefix, or a run name).
+    """Show everything about RUN (an id, a unique id prefix, or a run name): why it failed,
+    and its child runs (a sweep's trials) with their status and the primary metric.
 
     \b
     Example:

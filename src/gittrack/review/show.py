@@ -2,38 +2,49 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gittrack.query import directions
 from gittrack.review.failures import error_lines
 from gittrack.store import layout
-from gittrack.store.config import find_root
+from gittrack.store.config import Config, find_root, load_config
 from gittrack.store.reader import RunRecord, find_run_dir, only_match, read_run
 
 
 def show(
-    store: Path, ref: str, *, rev: str | None = None, warn: Callable[[str], None] | None = None
+    store: Path,
+    ref: str,
+    *,
+    rev: str | None = None,
+    config: Config | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """One run as a nested mapping: meta, git, params, tags, metric summaries, artifacts.
+    """One run as a nested mapping: meta, git, params, tags, metric summaries, artifacts,
+    and its child runs (see :func:`children`).
 
     With ``rev`` the run is read as committed at that git revision, from git's objects.
     """
     if rev is not None:
-        return _show_at(store, ref, rev, warn)
-    run_dir = find_run_dir(store, ref, warn)
-    record = read_run(run_dir)
-    diff = run_dir / layout.GIT_DIFF
-    root = find_root(run_dir)
-    info = describe(
-        record,
-        path=str(run_dir),
-        diff_file=str(diff) if diff.exists() else None,
-        artifacts=artifacts(run_dir),
-        repo_name=root.name if root else None,
-    )
-    return {**info, **lineage(store, record.run_id, rev=None)}
+        info = _show_at(store, ref, rev, warn)
+    else:
+        run_dir = find_run_dir(store, ref, warn)
+        record = read_run(run_dir)
+        diff = run_dir / layout.GIT_DIFF
+        root = find_root(run_dir)
+        info = describe(
+            record,
+            path=str(run_dir),
+            diff_file=str(diff) if diff.exists() else None,
+            artifacts=artifacts(run_dir),
+            repo_name=root.name if root else None,
+        )
+        info = {**info, **lineage(store, record.run_id, rev=None)}
+    found = children(store, info["run_id"], rev=rev, config=config or load_config())
+    return {**info, **({"children": found} if found["runs"] else {})}
 
 
 def lineage(store: Path, run_id: str, *, rev: str | None) -> dict[str, Any]:
@@ -45,6 +56,38 @@ def lineage(store: Path, run_id: str, *, rev: str | None) -> dict[str, Any]:
         for m in run_models(store, run_id, rev=rev)
     ]
     return {"datasets": [d.to_dict() for d in run_datasets(store, run_id, rev=rev)], "models": models}
+
+
+def children(store: Path, run_id: str, *, rev: str | None, config: Config) -> dict[str, Any]:
+    """The runs whose parent is ``run_id`` (oldest first), each with its status and the last
+    value of the children's primary metric (:func:`gittrack.query.directions.primary_metric`);
+    ``best`` marks every child holding the best value (ties are all marked)."""
+    from gittrack.query.keys import names_of, present_columns
+    from gittrack.query.search import search
+
+    # damage elsewhere in the store is not this command's business: no warnings
+    runs = search(store, order_by=["attributes.start_time ASC"], rev=rev, warn=_ignore)
+    runs = runs[runs["parent_run_id"] == run_id]
+    metric = directions.primary_metric(names_of("metrics", present_columns(runs)), config)
+    way = directions.direction(metric, config) if metric else None
+    values = [float(v) for v in runs[f"metrics.{metric}"]] if metric else [math.nan] * len(runs)
+    found = directions.best(enumerate(values), way) if way else None
+    winners = set(found[1]) if found else set()
+    rows = zip(runs["run_id"], runs["run_name"], runs["status"], values, strict=True)
+    return {
+        "metric": metric,
+        "direction": way,
+        "runs": [
+            {
+                "run_id": str(i),
+                "name": str(n),
+                "status": str(s),
+                "value": None if math.isnan(v) else v,
+                "best": position in winners,
+            }
+            for position, (i, n, s, v) in enumerate(rows)
+        ],
+    }
 
 
 def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None) -> dict[str, Any]:
@@ -225,7 +268,34 @@ def format_text(info: dict[str, Any]) -> str:
     lines += _section("datasets", datasets)
     models = {m["path"]: " ".join(m["flavors"]) for m in info.get("models", [])}
     lines += _section("models", models)
+    lines += _children_lines(info.get("children"))
     return "\n".join(lines) + "\n"
+
+
+def _children_lines(found: dict[str, Any] | None) -> list[str]:
+    """``children (3; val_loss ↓, * the best)`` then one aligned line per child run."""
+    from gittrack.review.ls import short_ids
+    from gittrack.review.render import cell
+
+    if not found:
+        return []
+    runs = found["runs"]
+    by = (
+        f"; {found['metric']} {'↓' if found['direction'] == 'min' else '↑'}, * the best"
+        if found["metric"]
+        else ""
+    )
+    ids = short_ids([r["run_id"] for r in runs])
+    rows = [
+        [i, r["name"], r["status"], cell(r["value"]) + (" *" if r["best"] else "")]
+        for i, r in zip(ids, runs, strict=True)
+    ]
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    return [
+        "",
+        f"children ({len(runs)}{by})",
+        *("  " + "  ".join([*(row[c].ljust(widths[c]) for c in range(3)), row[3]]).rstrip() for row in rows),
+    ]
 
 
 def _section(title: str, entries: dict[str, str]) -> list[str]:
