@@ -374,3 +374,90 @@ def test_output_is_not_parsed_by_default(repo: Path) -> None:
     done = gittrack_cli("run", "--", sys.executable, "-c", "print('loss=0.5')")
     assert done.returncode == 0
     assert meta_of(only_run(repo / STORE))["metrics"] == {}
+
+
+# -- the script's own choices ------------------------------------------------------------------
+
+
+def test_the_scripts_experiment_and_run_name_win(repo: Path) -> None:
+    child = script(
+        repo / "child.py",
+        """
+        import gittrack as mlflow
+        mlflow.set_experiment("script-exp")
+        with mlflow.start_run(run_name="script-name", description="from the script") as run:
+            info = mlflow.active_run().info
+            print(info.run_name, info.experiment_id)
+            mlflow.log_metric("loss", 0.5)
+        """,
+    )
+    done = gittrack_cli("run", "-e", "wrapper-exp", "-n", "wrapper-name", "--", sys.executable, child)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"script-name script-exp\n"
+    run_dir = only_run(repo / STORE)  # one run: the script's is the wrapper's
+    meta = meta_of(run_dir)
+    assert (meta["name"], meta["experiment"], meta["description"]) == (
+        "script-name", "script-exp", "from the script",
+    )  # fmt: skip
+    # the wrapper's command, output and exit code are in the run the script opened
+    assert meta["source"]["command"] == [sys.executable, child]
+    assert meta["source"]["exit_code"] == 0
+    assert (run_dir / "output.log").read_bytes() == b"script-name script-exp\n"
+    assert meta["metrics"]["loss"]["last"] == 0.5
+    run_id = run_dir.name
+    assert done.stderr.decode().splitlines() == [
+        f"gittrack: run {run_id} (wrapper-name) started: {sys.executable} {child}",
+        "gittrack: the script chose experiment 'script-exp'; -e 'wrapper-exp' does not apply",
+        "gittrack: the script chose name 'script-name'; -n 'wrapper-name' does not apply",
+        f"gittrack: run {run_id} FINISHED (exit code 0)",
+    ]
+
+
+def test_without_options_the_script_names_the_run_silently(repo: Path) -> None:
+    child = script(
+        repo / "child.py",
+        """
+        import gittrack as mlflow
+        with mlflow.start_run(run_name="mine", experiment_id="exp2"):
+            pass
+        """,
+    )
+    done = gittrack_cli("run", "--", sys.executable, child)
+    assert done.returncode == 0, done.stderr
+    meta = meta_of(only_run(repo / STORE))
+    assert (meta["name"], meta["experiment"]) == ("mine", "exp2")
+    assert len(done.stderr.decode().splitlines()) == 2  # started, FINISHED: nothing overridden
+
+
+def test_a_second_run_under_another_name_is_a_run_of_its_own(repo: Path) -> None:
+    child = script(
+        repo / "child.py",
+        """
+        import gittrack as mlflow
+        for fold in range(3):
+            with mlflow.start_run(run_name=f"fold{fold}"):
+                mlflow.log_param("fold", fold)
+        print("done")
+        """,
+    )
+    done = gittrack_cli("run", "-e", "cv", "--", sys.executable, child)
+    assert done.returncode == 0, done.stderr  # no param conflict: each fold is its own run
+    runs = {meta_of(d)["name"]: (d.name, meta_of(d)) for d in run_dirs(repo / STORE)}
+    assert sorted(runs) == ["fold0", "fold1", "fold2"]
+    wrapper_id, wrapper = runs["fold0"]
+    assert wrapper["source"]["exit_code"] == 0 and "command" in wrapper["source"]
+    for name in ("fold1", "fold2"):
+        run_id, meta = runs[name]
+        assert (meta["parent_run_id"], meta["experiment"], meta["status"]) == (wrapper_id, "cv", "FINISHED")
+        assert "command" not in meta["source"]
+        note = f"gittrack: run {run_id} ({name}) is a run of its own; run {wrapper_id} keeps the command's"
+        assert f"{note} output and exit code" in done.stderr.decode().splitlines()
+    log = (repo / STORE / wrapper_id / "output.log").read_bytes()  # the notes are the command's stderr
+    assert log.endswith(b"output and exit code\ndone\n") and log.count(b"is a run of its own") == 2
+
+
+def test_the_claim_file_is_removed(repo: Path, tmp_path: Path) -> None:
+    child = script(repo / "child.py", "import os\nprint(os.environ['GITTRACK_RUN_CLAIM'])\n")
+    done = gittrack_cli("run", "--", sys.executable, child)
+    claim = Path(done.stdout.decode().strip())
+    assert claim.name == "claim.yaml" and not claim.parent.exists()

@@ -71,7 +71,16 @@ def run(
     The output is shown live and saved to the run's output.log (capped by
     output.max_log_mb: the start and the last MiB are kept). gittrack API calls
     in COMMAND log into this run. Exit code 0 ends the run FINISHED, others
-    FAILED; Ctrl-C or a kill ends it KILLED. The exit code is in source.exit_code.
+    FAILED (with the error from the end of the command's stderr); Ctrl-C or a
+    kill ends it KILLED. The exit code is in source.exit_code.
+
+    The script's own choices win. The first run it opens is this run: the
+    experiment and name it chooses (set_experiment, start_run(run_name=...,
+    experiment_id=..., description=...)) are written into this run, and -e/-n
+    give way with a one-line note. The command, its environment, output and exit
+    code stay in this run. A run the script opens later under another name or
+    experiment is a run of its own (a child of this one), and a line on stderr
+    says so; nested runs are children as always.
 
     \b
     Example:

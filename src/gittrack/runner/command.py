@@ -7,6 +7,13 @@ run (``RunWriter.attach``) instead of starting another, so one command is one ru
 params are also given to the child as ``GITTRACK_PARAM_<NAME>`` variables and, exactly
 typed, as ``GITTRACK_PARAMS`` (YAML), which :func:`gittrack.params` reads.
 
+The script's choices win: the experiment, name and description it gives the first run it
+opens (``set_experiment``, ``start_run(run_name=...)``) are claimed through
+``GITTRACK_RUN_CLAIM`` and written into this run's ``meta.yaml`` by this process, its one
+writer (:mod:`gittrack.runner.claim`, :mod:`gittrack.tracking.environ`); a run the script
+opens later under other names is a run of its own, a child of this one, and a line on
+stderr says so.
+
 Output.  The child's stdout and stderr are echoed live and saved to ``output.log``.
 When this process's stdout and stderr are the same file (a terminal, or ``2>&1``), the
 child gets one pipe for both, so ``output.log`` has its lines in exactly the order they
@@ -25,8 +32,8 @@ the command ends; a wrapper killed with SIGKILL leaves the first ``cap`` bytes u
 The terminal always gets everything.
 
 Ending.  Exit status 0 is FINISHED, anything else FAILED (with ``error`` in ``meta.yaml``
-from the end of the command's error output, see :mod:`gittrack.runner.failure`); a child ended by a
-termination signal (SIGINT, SIGTERM, SIGHUP, SIGKILL) is KILLED, one that crashed on
+from the end of the command's error output, :mod:`gittrack.runner.failure`); a child ended
+by a termination signal (SIGINT, SIGTERM, SIGHUP, SIGKILL) is KILLED, one that crashed on
 another signal (SIGSEGV...) is FAILED.  The exit code goes to ``source.exit_code`` in
 ``meta.yaml`` (128 + N for signal N, as shells report it).  SIGINT (Ctrl-C), SIGTERM and
 SIGHUP sent to the wrapper are forwarded to the child's process group (the child runs in
@@ -44,18 +51,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
 from gittrack.errors import ConfigError, GittrackError
+from gittrack.runner.claim import Claims
 from gittrack.runner.env import child_env
 from gittrack.runner.failure import error_from_output
 from gittrack.runner.output import OutputLog, Pump, Tail, echo, same_file
 from gittrack.runner.output_metrics import OutputPattern, compile_patterns, parse_line
+from gittrack.runner.signals import FORWARDED_SIGNALS, Forwarder
 from gittrack.store import context, ids, layout, names
 from gittrack.store.config import ENV_STORE, Config, load_config, resolve_store
 from gittrack.store.layout import Meta
@@ -63,7 +70,6 @@ from gittrack.store.reader import HEARTBEAT_SECONDS
 from gittrack.store.writer import RunWriter, now_ms
 from gittrack.tracking.environ import ENV_EXPERIMENT, ENV_RUN_ID
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _KILL_SIGNALS = frozenset({*FORWARDED_SIGNALS, signal.SIGKILL})
 _IDLE_AFTER_EXIT = 0.5  # seconds to keep reading pipes a finished child's own children hold open
 
@@ -118,40 +124,50 @@ def run_command(
     )  # fmt: skip
     writer.log_params(params)
     writer.set_tags(tags)
+    claims = Claims(writer, explicit={"experiment": experiment, "name": name}, note=note)
     env.update({ENV_RUN_ID: writer.meta.run_id, ENV_STORE: str(root), ENV_EXPERIMENT: writer.meta.experiment})
+    env.update(claims.env())
     if note is not None:
         note(f"run {writer.meta.run_id} ({writer.meta.name}) started: {' '.join(command)}")
-    out = stdout if stdout is not None else sys.stdout.buffer
-    err = stderr if stderr is not None else sys.stderr.buffer
-    cap = int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024)
-    status, code = _run_and_end(list(command), env, workdir, out, err, cap, writer, patterns, grace)
+    job = _Job(
+        list(command), env, workdir, stdout if stdout is not None else sys.stdout.buffer,
+        stderr if stderr is not None else sys.stderr.buffer, writer, patterns, grace, claims,
+    )  # fmt: skip
+    status, code = _run_and_end(job, cap=int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024))
     return RunResult(writer.meta.run_id, writer.meta.name, writer.run_dir, status, code)
 
 
-def _run_and_end(
-    command: list[str],
-    env: dict[str, str],
-    workdir: Path,
-    out: IO[bytes],
-    err: IO[bytes],
-    cap: int,
-    writer: RunWriter,
-    patterns: list[OutputPattern],
-    grace: float,
-) -> tuple[str, int]:
+@dataclass(frozen=True)
+class _Job:
+    """A command to run as ``writer``'s run, and where its output goes."""
+
+    command: list[str]
+    env: dict[str, str]
+    workdir: Path
+    out: IO[bytes]
+    err: IO[bytes]
+    writer: RunWriter
+    patterns: list[OutputPattern]
+    grace: float
+    claims: Claims
+
+
+def _run_and_end(job: _Job, *, cap: int) -> tuple[str, int]:
     """Run the command with its output saved (up to ``cap`` bytes; 0: not saved), then end
-    the run with its status and exit code, whatever happened: (status, exit code)."""
+    the run with its status, exit code and error, whatever happened: (status, exit code)."""
+    writer = job.writer
     log = OutputLog(writer.run_dir / layout.OUTPUT_LOG, cap) if cap > 0 else None
     tail = Tail()
     status, code = "FAILED", 1
     try:
-        status, code = _supervise(command, env, workdir, out, err, log, tail, writer, patterns, grace)
+        status, code = _supervise(job, log, tail)
     except KeyboardInterrupt:  # before the handlers were in place
         status, code = "KILLED", 128 + signal.SIGINT
         raise
     finally:
         if log is not None:
             log.close()
+        job.claims.close()  # the script's last choice of names, before the one end of meta.yaml
         error = error_from_output(tail.value(), code) if status == "FAILED" else None
         source = {**writer.meta.source, "exit_code": code}
         writer.meta = writer.meta.with_changes(source=source, error=error)
@@ -224,61 +240,52 @@ def experiment_name(explicit: str | None, config: Config) -> str:
 # -- running the child ----------------------------------------------------------------------
 
 
-def _supervise(
-    command: list[str],
-    env: dict[str, str],
-    cwd: Path,
-    out: IO[bytes],
-    err: IO[bytes],
-    log: OutputLog | None,
-    tail: Tail,
-    writer: RunWriter,
-    patterns: list[OutputPattern],
-    grace: float,
-) -> tuple[str, int]:
+def _supervise(job: _Job, log: OutputLog | None, tail: Tail) -> tuple[str, int]:
     """Run the child to its end, forwarding signals; (status, exit code).  The end of its
     error output (of its one output pipe when merged) goes to ``tail``."""
-    merged = same_file(out, err)
-    forwarder = _Forwarder(grace)
+    merged = same_file(job.out, job.err)
+    forwarder = Forwarder(job.grace)
     with forwarder.installed():
         try:
             proc = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
+                job.command,
+                cwd=job.workdir,
+                env=job.env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT if merged else subprocess.PIPE,
                 start_new_session=True,  # its own process group, and no terminal Ctrl-C of its own
             )
         except OSError as exc:
-            return _spawn_failed(command, exc, err, log, tail)
+            return _spawn_failed(job.command, exc, job.err, log, tail)
         forwarder.attach(proc)
         with proc:
             assert proc.stdout is not None
-            pipes = [(proc.stdout, out)] if merged else [(proc.stdout, out), (proc.stderr, err)]
-            on_line = _metric_logger(writer, patterns) if patterns else None
+            pipes = [(proc.stdout, job.out)] if merged else [(proc.stdout, job.out), (proc.stderr, job.err)]
+            on_line = _metric_logger(job.writer, job.patterns) if job.patterns else None
             pump = Pump(pipes, log, on_line, tail_of=proc.stdout if merged else proc.stderr, tail=tail)
             try:
-                _wait(proc, pump, forwarder, writer.run_dir / layout.META)
+                _wait(proc, pump, forwarder, job)
             except BaseException:
                 forwarder.kill()  # never leave the command running behind a crashed wrapper
                 raise
     return exit_status(proc.returncode, forwarder.signum)
 
 
-def _wait(proc: subprocess.Popen[bytes], pump: Pump, forwarder: _Forwarder, meta_path: Path) -> None:
+def _wait(proc: subprocess.Popen[bytes], pump: Pump, forwarder: Forwarder, job: _Job) -> None:
     """Pump output until the child has exited and its pipes are drained (or idle: a
-    background process of its own may hold them open)."""
+    background process of its own may hold them open); the script's claims are applied as
+    they come."""
     beat = time.monotonic()
     exited_at: float | None = None
     while True:
         moved = pump.step(0.1) if pump.open() else _pause(0.05)
         forwarder.tick()
+        job.claims.poll()
         now = time.monotonic()
         if now - beat > HEARTBEAT_SECONDS:  # tell readers on other hosts we are alive
             beat = now
             with contextlib.suppress(OSError):
-                os.utime(meta_path)
+                os.utime(job.writer.run_dir / layout.META)
         if proc.poll() is None:
             continue
         if not pump.open() or (exited_at is not None and now - exited_at > _IDLE_AFTER_EXIT):
@@ -311,51 +318,3 @@ def _metric_logger(writer: RunWriter, patterns: list[OutputPattern]) -> Callable
                 writer.log_metric(key, value, step)
 
     return log_line
-
-
-class _Forwarder:
-    """Passes SIGINT/SIGTERM/SIGHUP on to the child's process group; SIGKILL after the grace."""
-
-    def __init__(self, grace: float) -> None:
-        self.grace = grace
-        self.signum: int | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._deadline: float | None = None
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        try:
-            previous = {s: signal.signal(s, self._handle) for s in FORWARDED_SIGNALS}
-        except ValueError:  # not the main thread: signals stay as they are
-            previous = {}
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    def attach(self, proc: subprocess.Popen[bytes]) -> None:
-        self._proc = proc
-        if self.signum is not None:  # a signal came while the child was starting
-            self._send(self.signum)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is None:
-            self.signum = signum
-            self._deadline = time.monotonic() + self.grace
-            self._send(signum)
-        else:  # asked twice: stop waiting
-            self._deadline = time.monotonic()
-
-    def tick(self) -> None:
-        if self._deadline is not None and time.monotonic() >= self._deadline:
-            self._deadline = None
-            self._send(signal.SIGKILL)
-
-    def kill(self) -> None:
-        self._send(signal.SIGKILL)
-
-    def _send(self, signum: int) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-                os.killpg(self._proc.pid, signum)

@@ -26,16 +26,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from gittrack.errors import GittrackError, RunStateError
 from gittrack.maintenance.check import end_dead_run
-from gittrack.runner.command import FORWARDED_SIGNALS, create_run, experiment_name
+from gittrack.runner.command import create_run, experiment_name
 from gittrack.runner.env import param_arg
+from gittrack.runner.signals import on_signals, send_group
 from gittrack.runner.sweep_spec import SweepSpec, make_spec, substitute
 from gittrack.store import artifacts, context, layout, yamlio
 from gittrack.store.config import load_config, resolve_store
@@ -266,25 +266,17 @@ def _stop_on_signals(running: Mapping[int, subprocess.Popen[bytes]]) -> Iterator
     """On SIGINT/SIGTERM/SIGHUP: remember it and pass it to every running trial's wrapper."""
     stop = _Stop()
 
-    def handle(signum: int, frame: FrameType | None) -> None:
+    def handle(signum: int) -> None:
         stop.signum = stop.signum or signum
         for proc in list(running.values()):
             _signal(proc, signum)
 
-    try:
-        previous = {s: signal.signal(s, handle) for s in FORWARDED_SIGNALS}
-    except ValueError:  # not the main thread
-        previous = {}
-    try:
+    with on_signals(handle):
         yield stop
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _signal(proc: subprocess.Popen[bytes], signum: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):  # it has just ended
-        os.killpg(proc.pid, signum)
+    send_group(proc.pid, signum)
 
 
 def _clock(seconds: float) -> str:

@@ -24,7 +24,7 @@ from gittrack.store import artifacts, layout
 from gittrack.store.config import load_config
 from gittrack.store.reader import find_run_dir
 from gittrack.store.writer import RunWriter
-from gittrack.tracking import hooks, writers
+from gittrack.tracking import environ, hooks, writers
 from gittrack.tracking.client import Client
 from gittrack.tracking.entities import Experiment, Run, RunData, RunInfo
 from gittrack.tracking.environ import ENV_EXPERIMENT, ENV_RUN_ID
@@ -144,22 +144,46 @@ def start_run(
     if nested and _state.stack and parent_run_id is None:
         parent_run_id = _state.stack[-1].run_id
     client = Client()
-    attach = os.environ.get(ENV_RUN_ID) if not _state.stack and run_id is None else None
-    if attach:  # the owner (`gittrack run`) keeps meta.yaml; we only append
-        active = _attach(client, attach)
-    elif run_id is not None:
-        active = ActiveRun(client, _held(client, client.resume_run(run_id).info.run_id))
-    else:
-        experiment = experiment_id_name(experiment_id) if experiment_id else active_experiment_id()
-        run = client.create_run(
-            experiment, run_name=run_name, parent_run_id=parent_run_id, description=description
-        )
-        active = ActiveRun(client, _held(client, run.info.run_id))
+    wrapper = os.environ.get(ENV_RUN_ID) if not _state.stack else None  # `gittrack run`'s run
+    active = None
+    if wrapper and run_id is None:
+        chosen = {
+            "experiment": experiment_id_name(experiment_id) if experiment_id else _state.experiment,
+            "name": run_name,
+            "description": description,
+        }
+        active = _attach(client, wrapper, chosen)
+        parent_run_id = parent_run_id or wrapper  # when the choices make a run of its own
+    if active is None:
+        active = _open(client, run_id, experiment_id, run_name, parent_run_id, description)
+        if wrapper and active.run_id != wrapper:
+            environ.note(
+                f"run {active.run_id} ({active._writer.meta.name}) is a run of its own; run {wrapper} "
+                "keeps the command's output and exit code"
+            )
     _state.stack.append(active)
     _install_hooks()
     if tags:
         client.set_tags(active.run_id, tags)
     return active
+
+
+def _open(
+    client: Client,
+    run_id: str | None,
+    experiment_id: str | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    description: str | None,
+) -> ActiveRun:
+    """Resume run ``run_id``, or create a new run."""
+    if run_id is not None:
+        return ActiveRun(client, _held(client, client.resume_run(run_id).info.run_id))
+    experiment = experiment_id_name(experiment_id) if experiment_id else active_experiment_id()
+    run = client.create_run(
+        experiment, run_name=run_name, parent_run_id=parent_run_id, description=description
+    )
+    return ActiveRun(client, _held(client, run.info.run_id))
 
 
 def _held(client: Client, run_id: str) -> RunWriter:
@@ -168,11 +192,19 @@ def _held(client: Client, run_id: str) -> RunWriter:
     return writer
 
 
-def _attach(client: Client, run_id: str) -> ActiveRun:
+def _attach(client: Client, run_id: str, chosen: Mapping[str, str | None]) -> ActiveRun | None:
+    """The run of ``gittrack run`` (which keeps meta.yaml; we only append), named as the
+    script ``chosen``; None when those choices cannot be that run (:func:`environ.claim`)."""
     run_dir = find_run_dir(client.store, run_id)
     if writers.live(client.store, run_dir.name) is not None:
         raise RunStateError(f"run {run_dir.name} is already active in this process")
-    return ActiveRun(client, writers.hold(RunWriter.attach(run_dir)), owned=False)
+    writer = RunWriter.attach(run_dir)
+    claimed = environ.claim(writer.meta.to_dict(), chosen)
+    if claimed is None:
+        writer.close()
+        return None
+    writer.meta = writer.meta.with_changes(**claimed)  # as the wrapper writes it
+    return ActiveRun(client, writers.hold(writer), owned=False)
 
 
 def active_run() -> ActiveRun | None:
