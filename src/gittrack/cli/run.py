@@ -203,17 +203,22 @@ class _Progress:
 @click.option(
     "--worktree",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where to check out the run's code (default: a new temporary directory).",
+    help="Where to check out the run's code, kept afterwards (default: a temporary directory, "
+    "removed at the end).",
 )
 @_grace_option
 @output_format
 @click.pass_obj
 def reproduce(obj: Context, run_ref: str, worktree: Path | None, grace: float, fmt: str) -> None:
-    """Run RUN (made by `gittrack run`) again on its exact code: its commit and
-    uncommitted diff are checked out in a new git worktree, its command runs
-    there with the same params as a new run tagged reproduced_from=RUN, and
-    the two runs are shown side by side on stdout (the command's output goes
+    """Run RUN again on its exact code: its commit and uncommitted diff are
+    checked out in a new git worktree (as `gittrack checkout` does), its command
+    runs there as `gittrack run` runs it, as a new run tagged reproduced_from=RUN,
+    and the two runs are shown side by side on stdout (the command's output goes
     to stderr). Exits with the command's exit code.
+
+    The command is the one `gittrack run` recorded (with the same -p params), or,
+    for a run logged from a Python script, its interpreter and argv. A temporary
+    worktree is removed at the end, also after a failure or Ctrl-C.
 
     \b
     Example:

@@ -122,18 +122,13 @@ def run_command(
         config, root, workdir=workdir, command=command, experiment=experiment, name=name,
         parent_run_id=parent_run_id, source=source,
     )  # fmt: skip
-    writer.log_params(params)
-    writer.set_tags(tags)
-    claims = Claims(writer, explicit={"experiment": experiment, "name": name}, note=note)
     env.update({ENV_RUN_ID: writer.meta.run_id, ENV_STORE: str(root), ENV_EXPERIMENT: writer.meta.experiment})
-    env.update(claims.env())
-    if note is not None:
-        note(f"run {writer.meta.run_id} ({writer.meta.name}) started: {' '.join(command)}")
     job = _Job(
         list(command), env, workdir, stdout if stdout is not None else sys.stdout.buffer,
-        stderr if stderr is not None else sys.stderr.buffer, writer, patterns, grace, claims,
+        stderr if stderr is not None else sys.stderr.buffer, writer, patterns, grace, note,
     )  # fmt: skip
-    status, code = _run_and_end(job, cap=int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024))
+    cap = int(float(config.get("output", "max_log_mb") or 0) * 1024 * 1024)
+    status, code = _run_and_end(job, params, tags, explicit={"experiment": experiment, "name": name}, cap=cap)
     return RunResult(writer.meta.run_id, writer.meta.name, writer.run_dir, status, code)
 
 
@@ -149,25 +144,43 @@ class _Job:
     writer: RunWriter
     patterns: list[OutputPattern]
     grace: float
-    claims: Claims
+    note: Callable[[str], None] | None
 
 
-def _run_and_end(job: _Job, *, cap: int) -> tuple[str, int]:
-    """Run the command with its output saved (up to ``cap`` bytes; 0: not saved), then end
-    the run with its status, exit code and error, whatever happened: (status, exit code)."""
+def _run_and_end(
+    job: _Job,
+    params: Mapping[str, Any],
+    tags: Mapping[str, Any],
+    *,
+    explicit: dict[str, str | None],
+    cap: int,
+) -> tuple[str, int]:
+    """Log ``params`` and ``tags``, run the command with its output saved (up to ``cap``
+    bytes; 0: not saved), then end the run with its status, exit code and error, whatever
+    happened, a signal before the command started included: (status, exit code).
+    ``explicit``: the experiment and name the user gave, which a script's claim overrides."""
     writer = job.writer
+    claims = Claims(writer, explicit=explicit, note=job.note)
     log = OutputLog(writer.run_dir / layout.OUTPUT_LOG, cap) if cap > 0 else None
     tail = Tail()
     status, code = "FAILED", 1
     try:
-        status, code = _supervise(job, log, tail)
+        writer.log_params(params)
+        writer.set_tags(tags)
+        job.env.update(claims.env())
+        if job.note is not None:
+            job.note(f"run {writer.meta.run_id} ({writer.meta.name}) started: {' '.join(job.command)}")
+        status, code = _supervise(job, claims, log, tail)
     except KeyboardInterrupt:  # before the handlers were in place
         status, code = "KILLED", 128 + signal.SIGINT
+        raise
+    except SystemExit as exc:  # a caller's signal handler (gittrack reproduce's) stopping us
+        status, code = "KILLED", exc.code if isinstance(exc.code, int) else 1
         raise
     finally:
         if log is not None:
             log.close()
-        job.claims.close()  # the script's last choice of names, before the one end of meta.yaml
+        claims.close()  # the script's last choice of names, before the one end of meta.yaml
         error = error_from_output(tail.value(), code) if status == "FAILED" else None
         source = {**writer.meta.source, "exit_code": code}
         writer.meta = writer.meta.with_changes(source=source, error=error)
@@ -240,7 +253,7 @@ def experiment_name(explicit: str | None, config: Config) -> str:
 # -- running the child ----------------------------------------------------------------------
 
 
-def _supervise(job: _Job, log: OutputLog | None, tail: Tail) -> tuple[str, int]:
+def _supervise(job: _Job, claims: Claims, log: OutputLog | None, tail: Tail) -> tuple[str, int]:
     """Run the child to its end, forwarding signals; (status, exit code).  The end of its
     error output (of its one output pipe when merged) goes to ``tail``."""
     merged = same_file(job.out, job.err)
@@ -264,14 +277,16 @@ def _supervise(job: _Job, log: OutputLog | None, tail: Tail) -> tuple[str, int]:
             on_line = _metric_logger(job.writer, job.patterns) if job.patterns else None
             pump = Pump(pipes, log, on_line, tail_of=proc.stdout if merged else proc.stderr, tail=tail)
             try:
-                _wait(proc, pump, forwarder, job)
+                _wait(proc, pump, forwarder, job.writer, claims)
             except BaseException:
                 forwarder.kill()  # never leave the command running behind a crashed wrapper
                 raise
     return exit_status(proc.returncode, forwarder.signum)
 
 
-def _wait(proc: subprocess.Popen[bytes], pump: Pump, forwarder: Forwarder, job: _Job) -> None:
+def _wait(
+    proc: subprocess.Popen[bytes], pump: Pump, forwarder: Forwarder, writer: RunWriter, claims: Claims
+) -> None:
     """Pump output until the child has exited and its pipes are drained (or idle: a
     background process of its own may hold them open); the script's claims are applied as
     they come."""
@@ -280,12 +295,12 @@ def _wait(proc: subprocess.Popen[bytes], pump: Pump, forwarder: Forwarder, job: 
     while True:
         moved = pump.step(0.1) if pump.open() else _pause(0.05)
         forwarder.tick()
-        job.claims.poll()
+        claims.poll()
         now = time.monotonic()
         if now - beat > HEARTBEAT_SECONDS:  # tell readers on other hosts we are alive
             beat = now
             with contextlib.suppress(OSError):
-                os.utime(job.writer.run_dir / layout.META)
+                os.utime(writer.run_dir / layout.META)
         if proc.poll() is None:
             continue
         if not pump.open() or (exited_at is not None and now - exited_at > _IDLE_AFTER_EXIT):
