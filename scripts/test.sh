@@ -4,7 +4,8 @@ set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh" "[dev]"
 # The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
 if [ ! -x /usr/bin/chromium ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  source "$ROOT/scripts/apt_get.sh"  # waits for a lock another install holds
+  apt_get update && apt_get install -y chromium
 fi
 cd "$ROOT"
 # ruff and mypy are pinned in the dev extra, so a new release cannot turn main red
