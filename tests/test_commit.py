@@ -223,3 +223,14 @@ def test_a_run_committed_while_running_reads_as_killed_at_a_revision(repo: Path)
     assert listed.stdout.splitlines()[1:] == [f"{run_id},victim,KILLED"]
     shown = invoke("show", run_id, "--rev", "HEAD", "--format", "json")
     assert json.loads(shown.stdout)["status"] == "KILLED"
+
+
+def test_the_message_names_the_primary_metric_and_shows_ties(repo: Path) -> None:
+    log_run("lr0.3-e40", train_acc=0.99, val_rmse=0.1069)
+    log_run("lr0.3-e80", train_acc=0.98, val_rmse=0.1069)
+    log_run("lr0.05", train_acc=0.97, val_rmse=0.46)
+    assert invoke("commit", "--all-finished").exit_code == 0
+    # val_rmse, not train_acc: the validation-like metric; the two tied runs are both named
+    assert (
+        last_message(repo) == "gittrack: 3 runs in linear-fit (best val_rmse 0.1069: lr0.3-e40 = lr0.3-e80)"
+    )

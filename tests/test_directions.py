@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gittrack.errors import ConfigError
-from gittrack.query.directions import direction, guess, is_better
+from gittrack.query.directions import best, direction, guess, is_better, primary_metric, validation_rank
 from gittrack.store.config import load_config
 
 NAN = math.nan
@@ -94,3 +94,53 @@ def test_a_bad_direction_in_config_is_a_config_error(repo: Path) -> None:
 )
 def test_is_better(a: float, b: float, way: str, expected: bool) -> None:
     assert is_better(a, b, way) is expected  # type: ignore[arg-type]
+
+
+# -- the primary metric: one rule for "the" metric -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        # validation-like first, whatever the training metrics (the UI once chose train_acc)
+        (["train_acc", "val_loss", "epoch_time"], "val_loss"),
+        # val before eval/dev/holdout before test
+        (["test_loss", "eval_f1", "valid/acc"], "valid/acc"),
+        (["test_loss", "dev-rmse"], "dev-rmse"),
+        (["test_loss", "train_loss"], "test_loss"),
+        # within a rank: a name that tells its direction, then by name
+        (["val_epoch", "val_loss", "val_acc"], "val_acc"),
+        (["val_epoch", "val_loss"], "val_loss"),
+        # a whole part of the name, not a prefix: value_loss is not a validation metric
+        (["value_loss", "validation.rmse"], "validation.rmse"),
+        (["value_loss", "interval"], "value_loss"),
+        # nothing validation-like: the first by name that tells its direction, else the first
+        (["rmse", "r2", "lr"], "r2"),
+        (["lr", "epoch"], "epoch"),
+        ([], None),
+    ],
+)
+def test_primary_metric_without_config(metrics: list[str], expected: str | None) -> None:
+    assert primary_metric(metrics, None) == expected
+
+
+def test_primary_metric_from_config_when_some_run_has_it(repo: Path) -> None:
+    (repo / ".gittrack.yml").write_text("primary_metric: train/mse\n")
+    config = load_config()
+    assert config.get("primary_metric") == "train/mse"
+    assert primary_metric(["val_loss", "train/mse"], config) == "train/mse"
+    assert primary_metric(["val_loss", "rmse"], config) == "val_loss"  # not in scope: the rule
+
+
+def test_validation_rank() -> None:
+    assert [validation_rank(m) for m in ("val_loss", "eval/acc", "Test-F1", "loss", "evaluate")] == [
+        0, 1, 2, None, None,
+    ]  # fmt: skip
+
+
+def test_best_keeps_ties_and_never_picks_nan() -> None:
+    pairs = [("a", 0.5), ("b", NAN), ("c", 0.25), ("d", 0.25)]
+    assert best(pairs, "min") == (0.25, ["c", "d"])
+    assert best(pairs, "max") == (0.5, ["a"])
+    assert best([("x", NAN)], "min") is None
+    assert best([], "max") is None

@@ -165,3 +165,12 @@ def test_unknown_revision(history: dict[str, str]) -> None:
     result = invoke("ls", "--rev", "nope")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: unknown revision 'nope'")
+
+
+def test_log_follows_the_primary_metric_and_shows_ties(repo: Path) -> None:
+    first, second = log_run("a", val_loss=0.5, train_acc=0.9), log_run("b", val_loss=0.5, train_acc=0.95)
+    found = rows(invoke("log", "--format", "csv"))
+    assert list(found[0])[4] == "best val_loss"
+    assert found[0]["best run"] == f"{first} = {second}"
+    people = invoke("log", "-n", "1").stdout.splitlines()[2].split()
+    assert people[-5:-2] == ["a", "=", "b"]

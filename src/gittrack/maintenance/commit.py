@@ -153,7 +153,7 @@ def _experiment_line(experiment: str, runs: list[RunRecord], config: Config) -> 
     metric = directions.primary_metric(present, config)
     if metric is None:
         return count
-    ordered = sorted(runs, key=lambda r: r.run_id)  # ties listed oldest first
+    ordered = sorted(runs, key=lambda r: (r.meta.start_time, r.run_id))  # ties listed oldest first
     values = [(r, r.metrics[metric].last) for r in ordered if metric in r.metrics]
     found = directions.best(values, directions.direction(metric, config))
     assert found is not None  # the primary metric is one some run has a number for

@@ -89,15 +89,16 @@ def best_per_commit(
     ``running_best`` is left unset."""
     column = f"metrics.{metric}"
     values = frame[column] if metric and column in frame.columns else [math.nan] * len(frame)
-    by_commit: dict[str, list[tuple[RunRef, float]]] = {}
-    for run_id, name, commit, value in zip(
-        frame["run_id"], frame["run_name"], frame["git.commit"], values, strict=True
+    by_commit: dict[str, list[tuple[tuple[int, str], RunRef, float]]] = {}
+    for run_id, name, commit, start, value in zip(
+        frame["run_id"], frame["run_name"], frame["git.commit"], frame["start_time"], values, strict=True
     ):
-        by_commit.setdefault(str(commit), []).append((RunRef(str(run_id), str(name)), float(value)))
+        ref = RunRef(str(run_id), str(name))
+        by_commit.setdefault(str(commit), []).append(((int(start), str(run_id)), ref, float(value)))
     entries = []
     for sha, time, subject in commits:
-        runs = sorted(by_commit.get(sha, []), key=lambda r: r[0].run_id)  # oldest first
-        found = directions.best(runs, way)
+        runs = sorted(by_commit.get(sha, []), key=lambda r: r[0])  # oldest first
+        found = directions.best([(ref, value) for _, ref, value in runs], way)
         value, winners = found if found is not None else (None, [])
         best_run = winners[0] if winners else None
         entries.append(LogEntry(sha, time, subject, len(runs), value, best_run, tied=tuple(winners[1:])))
