@@ -20,13 +20,13 @@ from gittrack.cli.options import (
 def _aggregates(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    from gittrack.errors import FilterError
+    from gittrack.errors import FilterError, UnknownKeyError
     from gittrack.query.group import check_aggregates
 
     try:
         return tuple(check_aggregates(value))
-    except FilterError as exc:  # a usage error: exit 2, as Click reports bad options
-        raise click.BadParameter(str(exc).removeprefix("filter error: ")) from None
+    except FilterError as exc:  # a typo: exit 2 with one line, as every unknown name
+        raise UnknownKeyError(f"--agg: {str(exc).removeprefix('filter error: ')}") from None
 
 
 def _view(*, deleted: bool, all_runs: bool) -> str:

@@ -75,7 +75,10 @@ def hint(name: str, known: Collection[str], *, none: str = "there are none") -> 
         return f"; did you mean {match!r}?"
     if not known:
         return f"; {none}"
-    listed = sorted(known, key=lambda k: ("." not in k, k))  # params./metrics./tags. keys first
+    # params./metrics./tags. keys first; MLflow's system tags (tags.mlflow.*) are valid but
+    # every run has them, so they are not worth the room in a one-line message
+    listed = sorted((k for k in known if not k.startswith("tags.mlflow.")), key=lambda k: ("." not in k, k))
+    listed = listed or sorted(known)
     return "; known: " + ", ".join(listed[:_LISTED]) + (", ..." if len(listed) > _LISTED else "")
 
 
