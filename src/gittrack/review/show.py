@@ -12,7 +12,14 @@ from gittrack.query import directions
 from gittrack.review.failures import error_lines
 from gittrack.store import layout
 from gittrack.store.config import Config, find_root, load_config
-from gittrack.store.reader import RunRecord, find_run_dir, only_match, read_run
+from gittrack.store.reader import (
+    IMPORTED_RUN_ID_TAG,
+    RunRecord,
+    find_run_dir,
+    is_mlflow_run_id,
+    only_match,
+    read_run,
+)
 
 
 def show(
@@ -147,12 +154,15 @@ def read_records(
 
 
 def find_record(records: Sequence[RunRecord], ref: str, *, where: str) -> RunRecord:
-    """A run among ``records`` by exact id, unique id prefix, or name (as ``find_run_dir``)."""
+    """A run among ``records`` by exact id, unique id prefix, MLflow run id (of an imported
+    run) or name (as ``find_run_dir``)."""
     matches = [r for r in records if r.run_id == ref]
     if not matches and ref:
-        matches = [r for r in records if r.run_id.startswith(ref)] or [
-            r for r in records if r.meta.name == ref
-        ]
+        matches = [r for r in records if r.run_id.startswith(ref)]
+    if not matches and is_mlflow_run_id(ref):
+        matches = [r for r in records if r.tags.get(IMPORTED_RUN_ID_TAG) == ref]
+    if not matches and ref:
+        matches = [r for r in records if r.meta.name == ref]
     return only_match(matches, [r.run_id for r in matches], ref, where=where)
 
 

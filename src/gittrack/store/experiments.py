@@ -59,9 +59,15 @@ def experiments_dir(store: Path) -> Path:
 
 def append_event(store: Path, name: str, event: str, **data: Any) -> Path:
     """Record one change of experiment ``name``: a new file, written atomically."""
+    return append_event_at(store, name, event, None, data)
+
+
+def append_event_at(store: Path, name: str, event: str, at: int | None, data: Mapping[str, Any]) -> Path:
+    """:func:`append_event` dated ``at`` (epoch ms; None: now): an importer keeps the time a
+    change was made in the store it reads (an MLflow experiment's creation time)."""
     if event not in EVENTS:
         raise ValueError(f"unknown experiment event {event!r}")
-    now = _now_ms()
+    now = _now_ms() if at is None else at
     folder = experiments_dir(store) / dir_name(name)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now:013d}-{secrets.token_hex(4)}.yaml"

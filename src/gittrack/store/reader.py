@@ -23,6 +23,10 @@ from gittrack.store.metric_csv import MetricRow, metric_files, parse_history, su
 
 T = TypeVar("T")
 _VERBATIM = re.compile(r"[A-Za-z0-9_.-]+")
+_MLFLOW_RUN_ID = re.compile(r"[0-9a-f]{32}")
+# The tag an imported MLflow run keeps its MLflow run id in (gittrack.interop); find_run_dir
+# and the Client's get_run find the run by it.
+IMPORTED_RUN_ID_TAG = "mlflow.importedRunId"
 
 HEARTBEAT_SECONDS = 60  # a live writer touches meta.yaml this often
 STALE_SECONDS = 10 * 60  # a run on another host with an older meta.yaml is taken as dead
@@ -204,15 +208,41 @@ def scan(store: Path, warn: Callable[[str], None]) -> Iterator[RunRecord]:
 
 
 def find_run_dir(store: Path, ref: str, warn: Callable[[str], None] | None = None) -> Path:
-    """A run directory by exact id, unique id prefix, or run name."""
+    """A run directory by exact id, unique id prefix, MLflow run id (of an imported run), or run name."""
     exact = store / ref
     if ref and "/" not in ref and not ref.startswith(".") and (exact / layout.META).exists():
         return exact
     dirs = run_dirs(store)
     matches = [d for d in dirs if d.name.startswith(ref)] if ref else []
+    if not matches and is_mlflow_run_id(ref):
+        matches = [d for d in dirs if _imported_as(d, ref)]
     if not matches:
         matches = [d for d in dirs if _name_of(d, ref, warn or _ignore) == ref]
     return only_match(matches, [d.name for d in matches], ref, where=str(store))
+
+
+def is_mlflow_run_id(ref: str) -> bool:
+    """32 lower-case hex digits: the form of an MLflow run id (never a gittrack id or prefix)."""
+    return _MLFLOW_RUN_ID.fullmatch(ref) is not None
+
+
+def _imported_as(run_dir: Path, mlflow_run_id: str) -> bool:
+    """Whether the run was imported from MLflow's run ``mlflow_run_id``.
+
+    An imported run's id ends with the first 12 hex digits of MLflow's id
+    (``gittrack.interop``), so only those directories are opened: the lookup costs one
+    listing, not a read of every run.
+    """
+    if not run_dir.name.endswith("-" + mlflow_run_id[:12]):
+        return False
+    path = run_dir / layout.TAGS
+    try:
+        raw = path.read_bytes()
+        if mlflow_run_id.encode() not in raw:
+            return False
+        return str(parse_mapping(raw, str(path)).get(IMPORTED_RUN_ID_TAG)) == mlflow_run_id
+    except (CorruptRunError, OSError):
+        return False
 
 
 def _name_of(run_dir: Path, wanted: str, warn: Callable[[str], None]) -> str | None:
