@@ -37,6 +37,11 @@ def render() -> str:
         command = cli.commands[name]
         parts.append(f"## gittrack {name}\n")
         parts.append("```\n" + help_text(command, f"gittrack {name}") + "\n```\n")
+        # a group's subcommands (gittrack models ls, gittrack import mlflow) each get a section
+        for sub in sorted(getattr(command, "commands", {})):
+            full = f"gittrack {name} {sub}"
+            parts.append(f"### {full}\n")
+            parts.append("```\n" + help_text(command.commands[sub], full) + "\n```\n")  # type: ignore[attr-defined]
     return "\n".join(parts)
 
 

@@ -77,7 +77,9 @@ def main() -> None:
 
 # Command modules; each defines COMMANDS. Importing them is cheap: heavy imports live
 # inside the command functions.
-_COMMAND_MODULES = ("setup", "runs", "compare", "metrics", "gc", "check", "run", "ui", "history", "models")
+_COMMAND_MODULES = (
+    "setup", "runs", "compare", "metrics", "gc", "check", "run", "ui", "history", "models", "interop",
+)  # fmt: skip
 
 
 def _register() -> None:
