@@ -99,3 +99,19 @@ def test_parquet_without_pyarrow_says_what_to_install(
     result = CliRunner().invoke(cli, ["--store", str(store), "export", "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert "pip install 'gittrack[parquet]'" in result.stderr
+
+
+def test_the_readme_duckdb_query_runs_on_an_export(in_repo: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    import gittrack
+
+    for lr, losses in ((0.1, [0.9, 0.5, 0.6]), (0.01, [0.8, 0.7, 0.65])):
+        with gittrack.start_run(run_name=f"lr{lr}"):
+            gittrack.log_param("lr", lr)
+            for step, loss in enumerate(losses):
+                gittrack.log_metric("val/loss", loss, step=step)
+    export(in_repo / ".runs", in_repo / "export", fmt="parquet")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    query = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    assert duckdb.sql(query).fetchall() == [("lr0.1", 0.1, 0.5, 1), ("lr0.01", 0.01, 0.65, 2)]

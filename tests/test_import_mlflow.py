@@ -411,3 +411,57 @@ def test_mlflows_client_reads_the_same_store_into_the_same_files(tmp_path: Path)
                     through_client / run / path.relative_to(direct / run)
                 ).read_bytes() == path.read_bytes(), path
     assert client(through_client).search_registered_models() == client(direct).search_registered_models()
+
+
+def invoke(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from gittrack.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_prints_warnings_and_the_summary_and_writes_the_report(tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    store = str(tmp_path / ".runs")
+    result = invoke("--store", store, "import", "mlflow", source_of("sqlite"), "--report", str(report_file))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    default_run = manifest("sqlite")["runs"]["default_experiment_run"]
+    assert f"Warning: run {default_run} (default-experiment-run): artifacts not found" in result.stderr
+    assert "Imported from sqlite:///" in result.stderr
+    assert "  runs           16\n" in result.stderr
+    assert "  registry       2 models, 3 versions, 1 aliases\n" in result.stderr
+    assert "  negative step: 1\n" in result.stderr
+    assert "Kept as stored: " in result.stderr and "may have been +-inf" in result.stderr
+    assert "Importing runs" not in result.stderr  # no bar when stderr is not a terminal
+    saved = json.loads(report_file.read_text(encoding="utf-8"))
+    assert saved["runs"] == 16 and saved["warnings"] and saved["skipped"] == []
+    assert [u["kind"] for u in saved["unrepresented"]] == ["negative step"]
+    again = invoke("--store", store, "import", "mlflow", source_of("sqlite"))
+    assert "  runs           0 (16 already imported)\n" in again.stderr
+
+
+def test_cli_progress_bar_on_request(tmp_path: Path) -> None:
+    result = invoke("--store", str(tmp_path / ".runs"), "import", "mlflow", source_of("course"), "--progress")
+    assert result.exit_code == 0, result.output
+    assert "Importing runs [" in result.stderr and "4/4 100%" in result.stderr
+
+
+def test_cli_dry_run_writes_nothing(tmp_path: Path) -> None:
+    result = invoke(
+        "--store", str(tmp_path / ".runs"), "import", "mlflow", source_of("filestore"), "--dry-run"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Would import from" in result.stderr and "(dry run: nothing written)" in result.stderr
+    assert "  runs           16\n" in result.stderr
+    assert not (tmp_path / ".runs").exists()
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    store = str(tmp_path / ".runs")
+    result = invoke("--store", store, "import", "mlflow", source_of("sqlite"), "-e", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no MLflow experiment named 'nope'; the store has 'Default'")
+    missing = invoke("--store", store, "import", "mlflow", f"sqlite:///{tmp_path / 'none.db'}")
+    assert missing.exit_code == 1 and "no such database file" in missing.stderr

@@ -66,7 +66,8 @@ def import_mlflow(
         id_of = {run.run_id: gittrack_run_id(run) for run in runs}
         models = _models_by_run(mlflow.logged_models())
         for run in runs:
-            _import_run(store, mlflow, run, names_of[run.experiment_id], id_of, models, report, dry_run)
+            plan = _plan(store, mlflow, run, names_of[run.experiment_id], id_of, models, report)
+            _write(store, plan, report, dry_run=dry_run)
             if progress is not None:
                 progress.advance()
         imported = set(id_of) if not experiments else {r.run_id for r in runs}
@@ -133,7 +134,7 @@ def _models_by_run(models: list[LoggedModel]) -> dict[str, list[LoggedModel]]:
     return found
 
 
-def _import_run(
+def _plan(
     store: Path,
     mlflow: Store,
     run: Run,
@@ -141,17 +142,17 @@ def _import_run(
     id_of: dict[str, str],
     models: dict[str, list[LoggedModel]],
     report: ImportReport,
-    dry_run: bool,
-) -> None:
+) -> RunPlan | None:
+    """The run's plan, or None when it is already in the store or cannot be read (reported)."""
     run_dir = store / id_of[run.run_id]
     if (run_dir / layout.META).exists():
         if load_mapping(run_dir / layout.TAGS).get(IMPORTED_RUN_ID_TAG) == run.run_id:
             report.already_imported += 1
         else:
             report.skip(describe(run), f"its id {run_dir.name} is taken by another run in {store}")
-        return
+        return None
     try:
-        plan = plan_run(
+        return plan_run(
             run,
             store=mlflow,
             experiment=experiment,
@@ -161,12 +162,17 @@ def _import_run(
         )
     except (GittrackError, OSError, ValueError) as exc:
         report.skip(describe(run), f"cannot be read: {exc}")
+        return None
+
+
+def _write(store: Path, plan: RunPlan | None, report: ImportReport, *, dry_run: bool) -> None:
+    if plan is None:
         return
     if not dry_run:
         try:
             write_run(store, plan)
         except (GittrackError, OSError, ValueError) as exc:
-            report.skip(describe(run), f"cannot be written: {exc}")
+            report.skip(describe(plan.run), f"cannot be written: {exc}")
             return
     _count(plan, report)
 
@@ -190,11 +196,11 @@ def write_run(store: Path, plan: RunPlan) -> None:
 
     writer = RunWriter.create(store, plan.meta, new_id=taken)
     try:
-        writer.log_params(plan.params)
-        writer.set_tags(plan.tags)
+        # sorted, so the appended files are already canonical: ending the run rewrites neither
+        writer.log_params(dict(sorted(plan.params.items())))
+        writer.set_tags(dict(sorted(plan.tags.items())))
         for key, points in plan.metrics.items():
-            for step, timestamp, value in points:
-                writer.log_metric(key, value, step, timestamp)
+            writer.log_history(key, points)
         if plan.artifacts is not None:
             artifacts.copy_tree(writer.run_dir, plan.artifacts)
         for _model, folder, path in plan.models:

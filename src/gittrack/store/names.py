@@ -98,6 +98,8 @@ def check_step(key: str, step: object) -> int:
 
 def check_timestamp(key: str, timestamp: object) -> int:
     """Return ``timestamp`` (milliseconds since the epoch) as an int."""
+    if type(timestamp) is int and timestamp >= 0:  # the common case, without the ABC checks below
+        return timestamp
     if isinstance(timestamp, bool) or not isinstance(timestamp, Real):
         raise InvalidValueError(
             f"metric {key!r}: timestamp {timestamp!r} must be milliseconds since the epoch"

@@ -14,7 +14,7 @@ import io
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +192,28 @@ class RunWriter:
         ts = now_ms() if timestamp is None else names.check_timestamp(first, timestamp)
         for key, value in checked.items():
             self._log_checked(key, value, step, ts)
+
+    def log_history(self, key: str, rows: Sequence[tuple[int, int, float]]) -> None:
+        """Append many ``(step, timestamp, value)`` rows of one metric with one write: an
+        importer's whole history.  Every row is checked first, so a bad one writes none."""
+        key = names.check_metric_name(key)
+        checked = [
+            (
+                names.check_step(key, step),
+                names.check_timestamp(key, ts),
+                names.check_metric_value(key, value),
+            )
+            for step, ts, value in rows
+        ]
+        if not checked:
+            return
+        acc = self.metrics.get(key)
+        if acc is None:
+            acc = self.metrics[key] = SummaryAccumulator()
+        handle = self._handles.get(key) or self._open_metric(key)
+        handle.write("".join(f"{step},{ts},{value!r}\n" for step, ts, value in checked).encode("ascii"))
+        for step, _ts, value in checked:
+            acc.add(step, value)
 
     def _log_checked(self, key: str, value: float, step: int | None, ts: int) -> None:
         acc = self.metrics.get(key)
