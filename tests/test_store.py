@@ -490,3 +490,22 @@ def test_find_run_dir_by_names_yaml_quotes_or_not(tmp_path: Path) -> None:
         dirs[name] = tmp_path / meta.run_id
     for name in names:
         assert find_run_dir(tmp_path, name) == dirs[name]
+
+
+def test_log_history_writes_many_rows_at_once_and_checks_every_row_first(tmp_path: Path) -> None:
+    from gittrack.errors import InvalidValueError
+    from gittrack.store.writer import RunWriter
+
+    meta = Meta(
+        run_id="20260101-000000-abcdef123456", name="r", experiment="Default", status="RUNNING", start_time=0
+    )
+    writer = RunWriter.create(tmp_path, meta, new_id=lambda: "20260101-000000-000000000000")
+    with pytest.raises(InvalidValueError, match="step -1"):
+        writer.log_history("loss", [(0, 5, 1.0), (-1, 6, 2.0)])
+    assert not (writer.run_dir / "metrics" / "loss.csv").exists()
+    writer.log_history("loss", [(0, 5, 1.0), (0, 6, math.nan), (3, 7, 0.5), (1, 8, 0.25)])
+    writer.finish("FINISHED", 10)
+    rows, problems = parse_history((writer.run_dir / "metrics" / "loss.csv").read_text(), Path("loss.csv"))
+    assert not problems and [(r.step, r.timestamp) for r in rows] == [(0, 5), (0, 6), (3, 7), (1, 8)]
+    summary = read_run(writer.run_dir).metrics["loss"]
+    assert (summary.last, summary.step, summary.count, summary.min, summary.max) == (0.5, 3, 4, 0.25, 1.0)
