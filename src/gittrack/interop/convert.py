@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import sys
 from typing import Any
 
@@ -83,6 +82,12 @@ def histories(
         except InvalidNameError as exc:
             report.lost("metric name", where, f"{key!r} ({len(points)} values): {exc}")
             continue
+        if min(p[0] for p in points) >= 0 and min(p[1] for p in points) >= 0:  # the common case
+            if clamps:
+                values = [p[2] for p in points]
+                clamped += values.count(_CLAMPED) + values.count(-_CLAMPED)
+            found[key] = points
+            continue
         kept = []
         for step, timestamp, value in points:
             if step < 0 or timestamp < 0:
@@ -135,7 +140,3 @@ def _valid(key: str, what: str, report: ImportReport, where: str, value: str) ->
         report.lost(what, where, f"{key!r} = {value}: {exc}")
         return False
     return True
-
-
-def is_clamped(value: float) -> bool:
-    return not math.isnan(value) and abs(value) == _CLAMPED

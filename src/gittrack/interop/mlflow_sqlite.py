@@ -13,7 +13,9 @@ value.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -145,16 +147,20 @@ class SqliteStore:
         return found
 
     def _histories(self, run_id: str) -> Histories:
-        nan = "is_nan" if self._has("metrics", "is_nan") else "0"
-        found: Histories = defaultdict(list)
+        # NaN is stored as value 0 with is_nan = 1: read back as NULL, then as NaN
+        value = "iif(is_nan, NULL, value)" if self._has("metrics", "is_nan") else "value"
         rows = self.con.execute(
-            f"SELECT key, step, timestamp, value, {nan} FROM metrics WHERE run_uuid = ?"  # noqa: S608
+            f"SELECT key, step, timestamp, {value} FROM metrics WHERE run_uuid = ?"  # noqa: S608
             " ORDER BY key, timestamp, step, value",
             (run_id,),
-        )
-        for key, step, timestamp, value, is_nan in rows:
-            found[key].append((int(step or 0), int(timestamp), math.nan if is_nan else float(value)))
-        return dict(found)
+        ).fetchall()
+        found: Histories = {}
+        for key, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+            points = [row[1:] for row in group]
+            if any(p[2] is None or type(p[2]) is not float for p in points):  # NaN, or an int in the column
+                points = [(int(s), int(t), math.nan if v is None else float(v)) for s, t, v in points]
+            found[key] = points
+        return found
 
     def _datasets(self) -> dict[str, list[Dataset]]:
         found: dict[str, list[Dataset]] = defaultdict(list)
