@@ -15,7 +15,16 @@ from gittrack.cli import cli
 from gittrack.interop.export import export
 from gittrack.interop.importer import import_mlflow
 
+try:  # the dev extra has both; an install without them skips the Parquet tests
+    import duckdb
+    import pyarrow
+except ImportError:
+    duckdb = pyarrow = None
+
 FIXTURES = Path(__file__).parent / "fixtures" / "mlflow"
+needs_parquet = pytest.mark.skipif(
+    duckdb is None or pyarrow is None, reason="needs duckdb and pyarrow (dev extra)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +45,8 @@ def histories(store: Path, view: str = "active") -> int:
     return sum(len(client.get_metric_history(r.info.run_id, k)) for r in runs for k in r.data.metrics)
 
 
+@needs_parquet
 def test_duckdb_reads_the_parquet_export_with_the_same_row_counts(store: Path, tmp_path: Path) -> None:
-    duckdb = pytest.importorskip("duckdb")
-    pytest.importorskip("pyarrow")
     written = export(store, tmp_path, fmt="parquet", view="all")
     runs, metrics = (str(written[t][0]) for t in ("runs", "metrics"))
     assert duckdb.sql(f"SELECT count(*) FROM '{runs}'").fetchall()[0] == (16,)
@@ -58,9 +66,8 @@ def test_duckdb_reads_the_parquet_export_with_the_same_row_counts(store: Path, t
     assert math.isnan(row[3]) and row[4] is None and row[5] == 2026
 
 
+@needs_parquet
 def test_the_export_takes_ls_selection(store: Path, tmp_path: Path) -> None:
-    duckdb = pytest.importorskip("duckdb")
-    pytest.importorskip("pyarrow")
     written = export(
         store, tmp_path, fmt="parquet", experiments=["plain-experiment"], filter_string="metrics.accuracy > 0"
     )
@@ -101,9 +108,8 @@ def test_parquet_without_pyarrow_says_what_to_install(
     assert "pip install 'gittrack[parquet]'" in result.stderr
 
 
+@needs_parquet
 def test_the_readme_duckdb_query_runs_on_an_export(in_repo: Path) -> None:
-    duckdb = pytest.importorskip("duckdb")
-    pytest.importorskip("pyarrow")
     import gittrack
 
     for lr, losses in ((0.1, [0.9, 0.5, 0.6]), (0.01, [0.8, 0.7, 0.65])):
