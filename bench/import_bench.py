@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -127,7 +128,9 @@ def check_with_mlflow(db: Path, runs: int, metrics: int, steps: int) -> str:
     return f"MLflow {version} lists {len(found):,} runs and {len(history)} points of one history"
 
 
-def timed_import(python: str, store: Path, db: Path) -> tuple[float, str]:
+def timed_import(python: str, store: Path, db: Path) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system) of the import process, and its summary."""
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(
         [
@@ -145,7 +148,9 @@ def timed_import(python: str, store: Path, db: Path) -> tuple[float, str]:
         text=True,
         check=True,
     )
-    return time.perf_counter() - began, done.stderr
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done.stderr
 
 
 def machine() -> dict[str, str]:
@@ -186,8 +191,8 @@ def main() -> None:
             if args.check
             else "not asked (--check)"
         )
-        first, summary = timed_import(args.python, folder / "gittrack" / ".runs", db)
-        second, again = timed_import(args.python, folder / "gittrack" / ".runs", db)
+        first, first_cpu, summary = timed_import(args.python, folder / "gittrack" / ".runs", db)
+        second, second_cpu, again = timed_import(args.python, folder / "gittrack" / ".runs", db)
         result = {
             **machine(),
             "runs": args.runs,
@@ -195,7 +200,9 @@ def main() -> None:
             "build_s": round(built, 1),
             "mlflow_check": checked,
             "import_s": round(first, 1),
+            "import_cpu_s": round(first_cpu, 1),
             "second_import_s": round(second, 1),
+            "second_import_cpu_s": round(second_cpu, 1),
             "summary": summary,
             "second_summary": again,
         }
