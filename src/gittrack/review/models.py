@@ -77,28 +77,32 @@ def find_model(models: list[ModelRecord], name: str) -> ModelRecord:
     raise ModelNotFoundError(f"no registered model '{name}' (registered: {known})")
 
 
+MODEL_COLUMNS = ["name", "versions", "latest", "aliases", "stages", "updated", "description", "problems"]
+
+
 def models_table(store: Path, *, rev: str | None = None) -> pd.DataFrame:
     """``models ls``: one row per registered model, its latest version, aliases and stages."""
     import pandas as pd
 
-    rows = []
-    for model in registry_at(store, rev):
-        live = model.live_versions
-        stages = ", ".join(f"{r.stage}: {r.number}" for r in latest_per_stage(model) if r.stage != "None")
-        rows.append(
-            {
-                "name": model.name,
-                "versions": len(live),
-                "latest": max((v.number for v in live), default=None),
-                "aliases": ", ".join(f"{a}: {r.version}" for a, r in sorted(model.aliases.items())),
-                "stages": stages,
-                "updated": layout.iso_utc(model.updated) if model.updated else None,
-                "description": model.description,
-                "problems": len(model.problems),
-            }
-        )
-    columns = ["name", "versions", "latest", "aliases", "stages", "updated", "description", "problems"]
-    return pd.DataFrame(rows, columns=columns)
+    rows = [model_summary(model) for model in registry_at(store, rev)]
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def model_summary(model: ModelRecord) -> dict[str, Any]:
+    """One row of ``models ls`` (and of the UI's models page): versions, the latest number,
+    aliases and the latest version in each stage as text, last update, problems found."""
+    live = model.live_versions
+    stages = ", ".join(f"{r.stage}: {r.number}" for r in latest_per_stage(model) if r.stage != "None")
+    return {
+        "name": model.name,
+        "versions": len(live),
+        "latest": max((v.number for v in live), default=None),
+        "aliases": ", ".join(f"{a}: {r.version}" for a, r in sorted(model.aliases.items())),
+        "stages": stages,
+        "updated": layout.iso_utc(model.updated) if model.updated else None,
+        "description": model.description,
+        "problems": len(model.problems),
+    }
 
 
 def versions_table(
