@@ -11,6 +11,8 @@ Routes (GET/HEAD; the server answers 405 to any other method, but POST to an edi
     /runs/<id>/artifacts/<path>         an artifact downloaded
     /compare?run=<id>&run=<id>...       2 to 10 runs side by side
     /history?exp=&metric=               best metric per commit along the branch
+    /models                             registered models: latest versions, aliases, stages, problems
+    /models/<name>                      one registered model: every version with its run
     /static/<file>                      app.js, app.css, plotly.min.js
 
 POST (only when :attr:`~gittrack.ui.web.Site.edits` is on; see :mod:`gittrack.ui.pages.edit`)::
@@ -48,7 +50,7 @@ class App(Site):
         return edit.apply(self, _split(target)[0], form)
 
     def route(self, segments: list[str], query: Query) -> Response:
-        from gittrack.ui.pages import compare, experiments, history, run, runs
+        from gittrack.ui.pages import compare, experiments, history, models, run, runs
 
         head = segments[0] if segments else ""
         if head == "" and len(segments) <= 1:
@@ -61,6 +63,8 @@ class App(Site):
             return compare.render(self, query)
         if segments == ["history"]:
             return history.render(self, query)
+        if head == "models":
+            return models.route(self, segments, query)
         if head == "static" and len(segments) == 2:
             return static(segments[1])
         raise HTTPError(404, "no such page")

@@ -52,7 +52,7 @@ def _build() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(json=json_markup, when=when, cell=cell, text=text, arrow=arrow, size=size)
-    env.globals.update(url=url, run_url=run_url)
+    env.globals.update(url=url, run_url=run_url, model_url=model_url)
     return env
 
 
@@ -105,6 +105,11 @@ def run_url(run_id: str, *rest: str) -> str:
     """``/runs/<id>[/rest...]`` with every segment percent-encoded (``/`` inside ``rest`` kept)."""
     tail = "".join("/" + quote(part, safe="/") for part in rest)
     return "/runs/" + quote(run_id, safe="") + tail
+
+
+def model_url(name: str, version: int | None = None) -> str:
+    """``/models/<name>`` (percent-encoded), ``#v<version>`` for one of its versions."""
+    return "/models/" + quote(name, safe="") + ("" if version is None else f"#v{version}")
 
 
 def when(epoch_ms: object) -> str:

@@ -84,8 +84,9 @@ class Site:
         experiments: list[str] | None = None,
         filter_string: str = "",
         order_by: list[str] | None = None,
+        view: str = "active",
     ) -> pd.DataFrame:
-        """The one way pages get runs: the shared query engine."""
+        """The one way pages get runs: the shared query engine (``view="all"``: deleted runs too)."""
         from gittrack.query.search import search
 
         return search(
@@ -93,6 +94,7 @@ class Site:
             experiments=experiments,
             filter_string=filter_string,
             order_by=order_by,
+            view=view,
             rev=self.rev,
             warn=warn,
         )
