@@ -158,14 +158,17 @@ def load_run(store: Path, ref: str, *, rev: str | None, warn: Callable[[str], No
 
 
 def artifact_kind(path: str) -> str:
-    """How a preview shows the file: image, csv, yaml, json, text or binary."""
+    """How a preview shows the file: image (an SVG too: shown in an ``<img>``, which runs no
+    script), csv, yaml, json, text or binary."""
     ext = posixpath.splitext(path.lower())[1]
-    if ext in (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"):
+    if ext in (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"):
         return "image"
+    if ext == ".json":
+        return "json"
     if ext in (".csv", ".tsv"):
         return "csv"
     if ext in (".yaml", ".yml"):
         return "yaml"
-    if ext in (".txt", ".log", ".md", ".json", ".py", ".toml", ".ini", ".cfg", ".diff", ".patch", ".html"):
+    if ext in (".txt", ".log", ".md", ".py", ".toml", ".ini", ".cfg", ".diff", ".patch", ".html"):
         return "text"
     return "binary"

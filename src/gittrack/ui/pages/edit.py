@@ -7,6 +7,8 @@
 ``tags``               ``key``, ``value``: ``set_tag`` (adds or changes a tag)
 ``tags/delete``        ``key``: ``delete_tag``
 ``delete``/``restore``  ``delete_run`` / ``restore_run``
+``register``           ``path``, ``name``: ``register_model("runs:/<id>/<path>", name)``
+                       (a new version; ``path`` must be a model the run logged)
 =====================  =========================================================
 
 Every change goes through :class:`gittrack.tracking.client.Client`, which validates
@@ -56,6 +58,17 @@ def _delete_tag(client: Client, source: RunSource, form: Query) -> None:
     client.delete_tag(source.run_id, one(form, "key"))
 
 
+def _register(client: Client, source: RunSource, form: Query) -> None:
+    from gittrack.review.models import run_models
+
+    name, path = one(form, "name").strip(), one(form, "path").strip("/")
+    if not name:
+        raise GittrackError("a registered model needs a name; type one before registering")
+    if path not in {m.path for m in run_models(source.run_dir.parent, source.run_id)}:
+        raise GittrackError(f"this run logged no model at {path!r}")
+    client.register_model(f"runs:/{source.run_id}/{path}", name)
+
+
 def _delete(client: Client, source: RunSource, form: Query) -> None:
     client.delete_run(source.run_id)
 
@@ -71,6 +84,7 @@ ACTIONS: dict[tuple[str, ...], Action] = {
     ("tags", "delete"): _delete_tag,
     ("delete",): _delete,
     ("restore",): _restore,
+    ("register",): _register,
 }
 
 

@@ -1,4 +1,5 @@
-"""``/runs/<id>``: one run, its charts and artifacts; also its diff, metrics JSON and files."""
+"""``/runs/<id>``: one run, its charts and artifacts (and the sections of
+:mod:`~gittrack.ui.pages.run_sections`); also its diff, metrics JSON and files."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from gittrack.errors import AmbiguousRunError, CorruptRunError, RunNotFoundError
 from gittrack.ui import data
 from gittrack.ui.artifacts import download, preview
+from gittrack.ui.pages.run_sections import sections
 from gittrack.ui.source import RunSource, load_run
 from gittrack.ui.templating import json_text, render, run_url, when
 from gittrack.ui.web import HTTPError, Query, Response, Site, one
@@ -68,6 +70,7 @@ def page(app: Site, source: RunSource, warnings: list[str], **extra: Any) -> Res
     info = source.info()
     run_id = source.run_id
     chart_list = charts(app, source)
+    more = sections(app, source, info, warnings)
     warnings.extend(source.warnings)
     running = info["status"] == "RUNNING"
     payload = {
@@ -92,6 +95,7 @@ def page(app: Site, source: RunSource, warnings: list[str], **extra: Any) -> Res
         metrics=metric_rows(app, info["metrics"]),
         chart_list=chart_list,
         edit={"token": app.csrf_token} if app.edits else None,
+        **more,
         **{"edit_error": None, **extra},
     )
 
