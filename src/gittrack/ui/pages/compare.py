@@ -1,7 +1,8 @@
 """``/compare?run=A&run=B...``: 2 to 10 runs side by side.
 
 The rows are those of ``gittrack compare`` (:func:`gittrack.review.compare.compare_rows`):
-params, each metric's last and best value, tags; a row whose values differ is highlighted
+params, each metric's last and best value, tags, and the datasets each run used
+(:func:`~gittrack.review.compare.dataset_rows`, when some run logged one); a row whose values differ is highlighted
 (:func:`~gittrack.review.compare.all_equal`) and the best metric cells are marked
 (:func:`~gittrack.review.compare.best_indices`).  Below: one chart per metric with every
 run overlaid, and parallel coordinates / a scatter of params against a chosen metric.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gittrack.review.compare import Row, all_equal, best_indices, compare_rows
+from gittrack.review.compare import Row, all_equal, best_indices, compare_rows, dataset_rows
 from gittrack.review.ls import commit_text
 from gittrack.store.config import Config
 from gittrack.ui import data
@@ -37,6 +38,7 @@ def render(app: Site, query: Query) -> Response:
     labels = {s.run_id: s.record.meta.name for s in sources}
     charts = data.chart_data(histories, labels, app.config)
     sections = side_rows(sources, app.config)
+    datasets = dataset_rows(app.store, [(app.rev, s.record) for s in sources])
     return app.page(
         "compare.html",
         title="Compare runs",
@@ -49,6 +51,7 @@ def render(app: Site, query: Query) -> Response:
         params=sections["params"],
         metrics=sections["metrics"],
         tags=sections["tags"],
+        datasets=[_side_row(row, "datasets") for row in datasets],
         chart_list=charts,
         relation_metrics=sorted({k for s in sources for k in s.record.metrics}),
         relation_params=sorted({k for s in sources for k in s.record.params}),
