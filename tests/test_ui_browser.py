@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from helpers import git
+from test_ui_models import make_model_runs
 from test_ui_server import make_runs, run_path, serving
 
 import gittrack
@@ -237,3 +238,39 @@ def test_rename_a_run_and_edit_its_note_through_the_forms(
     page.click("text=Runs")
     page.wait_for_selector("#runs-table")
     assert page.locator("#runs-table a.name", has_text="gamma <renamed>").count() == 1
+
+
+def test_the_models_page_then_a_run_with_a_model_and_figures(page: Any, repo: Path) -> None:
+    """From the navigation to a model's versions to the run that logged it: its model card,
+    its figures drawn (the SVG too, whose scripts must not run: the page fixture fails on a
+    dialog), its table."""
+    runs = make_model_runs(repo)
+    with serving(repo / ".runs") as url:
+        page.goto(url + "/")
+        page.click("header nav >> text=Models")
+        page.wait_for_selector("#models-table")
+        assert page.locator("#models-table tbody tr").count() == 2
+        shot(page, "models")
+        page.click("#models-table >> text=course-model")
+        page.wait_for_selector("#versions-table")
+        assert page.locator("#versions-table tbody tr").count() == 2
+        assert "★" in page.inner_text("#v2")
+        page.locator("#v1").get_by_role("link", name="ridge-a").click()
+        page.wait_for_selector("#models .model-card")
+        assert page.url == url + run_path(runs["ridge-a"])
+        card = page.locator("#model-model")
+        assert "sklearn" in card.inner_text() and "cloudpickle" in card.inner_text()
+        assert card.locator("table.spec").first.locator("tbody tr").count() == 2
+        images = page.locator("#figures img")
+        assert images.count() == 3
+        for index in range(3):
+            images.nth(index).scroll_into_view_if_needed()
+            page.wait_for_function(
+                "i => { const img = document.querySelectorAll('#figures img')[i];"
+                " return img.complete && img.naturalWidth > 0; }",
+                arg=index,
+                timeout=10_000,
+            )
+        assert page.locator("#tables table.logged-table tbody tr").count() == 2
+        page.locator("#models").scroll_into_view_if_needed()
+        shot(page, "run-model")
