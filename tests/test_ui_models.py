@@ -197,6 +197,12 @@ def test_models_at_a_revision(repo: Path, runs: dict[str, str]) -> None:
         run_page = body_of(url, run_path(runs["ridge-b"]))
         assert '<a href="/models/course-model#v2" class="registered-link">course-model v2</a>' in run_page
         assert "Register" not in run_page  # read-only at a revision
+        assert "train-6@" not in run_page and "<td>train-6</td>" in run_page  # its datasets
+        assert run_page.count("?inline=1") == 3 and "<th>class</th><th>score</th>" in run_page
+        status, headers, _ = request(
+            url, run_path(runs["ridge-b"], "artifacts", "plots/curve.png") + "?inline=1"
+        )
+        assert status == 200 and headers["content-type"] == "image/png"
     with serving(repo / ".runs") as url:
         assert "later-model" in body_of(url, "/models")
 
