@@ -1,6 +1,7 @@
 """Regenerate docs/screenshots/*.png from a realistic demo repository.
 
 Builds a throwaway git repo with a few commits of examples/train.py and their runs,
+a scikit-learn experiment with models, datasets and figures (two versions registered),
 serves it with `gittrack ui --port 0`, and screenshots each page in headless Chromium
 (Debian's /usr/bin/chromium, driven by Playwright).  Usage:
 
@@ -52,6 +53,54 @@ with mlflow.start_run(run_name=f"{model}-w{width}"):
         "training": {"steps": 50, "batch_size": 64, "early_stopping": False}}, "config.yaml")
 """
 
+# The third: scikit-learn models with their data, a figure and a table, two of them registered.
+REGRESSOR = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np, pandas as pd
+from sklearn.linear_model import Ridge
+import gittrack as mlflow
+alpha = float(sys.argv[1])
+rng = np.random.default_rng(0)
+X = pd.DataFrame({"sqft": rng.uniform(40, 200, 400), "rooms": rng.integers(1, 7, 400).astype(float),
+    "age": rng.uniform(0, 80, 400)})
+y = 2.5 * X["sqft"] + 12 * X["rooms"] - 0.8 * X["age"] + rng.normal(0, 25, 400)
+train, val = slice(0, 300), slice(300, 400)
+mlflow.set_experiment("house-prices")
+with mlflow.start_run(run_name=f"ridge-a{alpha:g}"):
+    mlflow.log_params({"model": "ridge", "alpha": alpha})
+    mlflow.log_input(mlflow.data.from_pandas(X[train].assign(price=y[train]), source="data/houses.csv",
+        name="houses-train"), context="training")
+    mlflow.log_input(mlflow.data.from_pandas(X[val].assign(price=y[val]), source="data/houses.csv",
+        name="houses-val"), context="validation")
+    model = Ridge(alpha=alpha * 3000).fit(X[train], y[train])
+    residuals = y[val] - model.predict(X[val])
+    mlflow.log_metrics({"val_rmse": float(np.sqrt(np.mean(residuals ** 2))),
+        "train_rmse": float(np.sqrt(np.mean((y[train] - model.predict(X[train])) ** 2)))})
+    fig, ax = plt.subplots(figsize=(4, 2.6))
+    ax.scatter(model.predict(X[val]), residuals, s=6)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("predicted price"); ax.set_ylabel("residual"); fig.tight_layout()
+    mlflow.log_figure(fig, "plots/residuals.png")
+    mlflow.log_table({"feature": list(X.columns), "coefficient": [round(c, 3) for c in model.coef_]},
+        "coefficients.json")
+    mlflow.sklearn.log_model(model, artifact_path="model", input_example=X[val].head(3))
+"""
+REGISTER = """
+import gittrack as mlflow
+client = mlflow.MlflowClient()
+runs = mlflow.search_runs(experiment_names=["house-prices"], order_by=["metrics.val_rmse ASC"])
+for run_id in reversed(list(runs["run_id"])[:2]):
+    mlflow.register_model(f"runs:/{run_id}/model", "house-price")
+client.update_registered_model("house-price", description="Ridge regression on the houses data")
+client.update_model_version("house-price", 2, description="best val_rmse of the alpha sweep")
+client.set_model_version_tag("house-price", 2, "reviewed", "yes")
+client.transition_model_version_stage("house-price", 1, "Staging")
+client.set_registered_model_alias("house-price", "champion", 2)
+"""
+
 
 def sh(repo: Path, *args: str) -> str:
     return subprocess.run(args, cwd=repo, env=ENV, check=True, capture_output=True, text=True).stdout
@@ -86,6 +135,9 @@ def build_demo(repo: Path) -> None:
     train(repo, [(0.3, 40), (0.3, 80)], "Train on 400 samples")
     for model, width in [("mlp", 32), ("mlp", 128)]:
         sh(repo, sys.executable, "-c", CLASSIFIER, model, str(width))
+    for alpha in ("0.1", "1", "10"):
+        sh(repo, sys.executable, "-c", REGRESSOR, alpha)
+    sh(repo, sys.executable, "-c", REGISTER)
     sh(repo, "gittrack", "commit", "--all-finished")
 
 
@@ -141,6 +193,13 @@ def screenshots(repo: Path, url: str) -> list[Path]:
         written.append(shot("history"))
         page.goto(url + "/runs/" + quote(names["mlp-w128"], safe="") + "/preview/config.yaml")
         written.append(shot("artifact"))
+        page.goto(url + "/models/house-price")
+        page.wait_for_selector("#versions-table")
+        written.append(shot("models"))
+        page.click("#v2 a.run")
+        page.wait_for_selector("#models .model-card")
+        page.evaluate("scrollBy(0, document.querySelector('#models').getBoundingClientRect().top - 16)")
+        written.append(shot("run-model"))
         browser.close()
     return written
 
