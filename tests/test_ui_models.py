@@ -345,3 +345,14 @@ def test_register_a_logged_model_from_the_run_page(repo: Path, base: str, runs: 
     assert status == 400 and b"this run logged no model at &#39;nope&#39;" in body
     status, _, _ = post(base, run_path(run_id, "register"), {"path": "model", "name": "y"})  # no token
     assert status == 403 and not (repo / ".runs" / "models" / "y").exists()
+
+
+def test_a_model_named_with_dots_or_url_characters_has_its_page(base: str, runs: dict[str, str]) -> None:
+    from gittrack.ui.templating import model_url
+
+    for name in ("..", "a model #1? 100%"):
+        gittrack.register_model(f"runs:/{runs['ridge-a']}/model", name)
+        assert model_url(name).count("/") == 2  # never read as a path by the browser
+        page = body_of(base, model_url(name))
+        assert f'<h1 id="model-name">{escape(name)}</h1>' in page
+        assert f'href="{escape(model_url(name, 1))}"' in body_of(base, "/models")

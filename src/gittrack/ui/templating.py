@@ -108,8 +108,12 @@ def run_url(run_id: str, *rest: str) -> str:
 
 
 def model_url(name: str, version: int | None = None) -> str:
-    """``/models/<name>`` (percent-encoded), ``#v<version>`` for one of its versions."""
-    return "/models/" + quote(name, safe="") + ("" if version is None else f"#v{version}")
+    """``/models/<name>`` (percent-encoded; a name of dots too, which a browser would
+    otherwise resolve as ``.``/``..``), ``#v<version>`` for one of its versions."""
+    encoded = quote(name, safe="")
+    if not encoded.strip("."):
+        encoded = encoded.replace(".", "%2E")
+    return "/models/" + encoded + ("" if version is None else f"#v{version}")
 
 
 def when(epoch_ms: object) -> str:
