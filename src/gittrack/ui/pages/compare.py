@@ -2,8 +2,9 @@
 
 The rows are those of ``gittrack compare`` (:func:`gittrack.review.compare.compare_rows`):
 params, each metric's last and best value, tags, and the datasets each run used
-(:func:`~gittrack.review.compare.dataset_rows`, when some run logged one); a row whose values differ is highlighted
-(:func:`~gittrack.review.compare.all_equal`) and the best metric cells are marked
+(:func:`~gittrack.review.compare.dataset_rows`, when some run logged one); a row whose
+values differ is highlighted (:func:`~gittrack.review.compare.all_equal`) and the best
+metric cells are marked
 (:func:`~gittrack.review.compare.best_indices`).  Below: one chart per metric with every
 run overlaid, and parallel coordinates / a scatter of params against a chosen metric.
 More than :data:`MAX_COMPARE` runs asked: the first ten are compared and the page names
