@@ -12,12 +12,16 @@ failure (or Ctrl-C) while writing one removes its directory, so the next import 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import multiprocessing.context
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from gittrack.errors import ConfigError, GittrackError
 from gittrack.interop import registry_import
@@ -65,11 +69,10 @@ def import_mlflow(
         runs = list(mlflow.runs(ids))
         id_of = {run.run_id: gittrack_run_id(run) for run in runs}
         models = _models_by_run(mlflow.logged_models())
-        for run in runs:
-            plan = _plan(store, mlflow, run, names_of[run.experiment_id], id_of, models, report)
-            _write(store, plan, report, dry_run=dry_run)
-            if progress is not None:
-                progress.advance()
+        plans = (
+            _plan(store, mlflow, run, names_of[run.experiment_id], id_of, models, report) for run in runs
+        )
+        _write_all(store, plans, report, dry_run=dry_run, progress=progress)
         imported = set(id_of) if not experiments else {r.run_id for r in runs}
         registry_import.import_registry(
             store,
@@ -165,16 +168,90 @@ def _plan(
         return None
 
 
-def _write(store: Path, plan: RunPlan | None, report: ImportReport, *, dry_run: bool) -> None:
-    if plan is None:
-        return
-    if not dry_run:
+BATCH = 64  # runs per task handed to a writer process
+
+
+def _write_all(
+    store: Path,
+    plans: Iterator[RunPlan | None],
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+) -> None:
+    """Write the planned runs on every core: runs are independent (one writer per run
+    directory), so batches go to a pool of processes while this one reads the source."""
+    workers = 1 if dry_run else max(1, min(os.cpu_count() or 1, 8))
+    pending: list[RunPlan] = []
+    with contextlib.ExitStack() as stack:
+        pool = None if workers == 1 else stack.enter_context(ProcessPoolExecutor(workers, _pool_context()))
+        running: list[tuple[list[RunPlan], Future[list[str | None]]]] = []
+        for plan in plans:
+            if plan is None:
+                _advance(progress)
+                continue
+            pending.append(plan)
+            if len(pending) >= BATCH:
+                running.append(_submit(store, pending, pool, dry_run))
+                pending = []
+                while len(running) > 2 * workers:
+                    _collect(running.pop(0), report, progress)
+        if pending:
+            running.append(_submit(store, pending, pool, dry_run))
+        for item in running:
+            _collect(item, report, progress)
+
+
+def _submit(
+    store: Path, batch: list[RunPlan], pool: ProcessPoolExecutor | None, dry_run: bool
+) -> tuple[list[RunPlan], Future[list[str | None]]]:
+    if pool is not None:
+        return batch, pool.submit(write_batch, store, [_portable(plan) for plan in batch])
+    done: Future[list[str | None]] = Future()
+    done.set_result([None] * len(batch) if dry_run else write_batch(store, batch))
+    return batch, done
+
+
+def _collect(
+    item: tuple[list[RunPlan], Future[list[str | None]]], report: ImportReport, progress: Progress | None
+) -> None:
+    batch, future = item
+    for plan, problem in zip(batch, future.result(), strict=True):
+        if problem is None:
+            _count(plan, report)
+        else:
+            report.skip(describe(plan.run), f"cannot be written: {problem}")
+        _advance(progress)
+
+
+def _advance(progress: Progress | None) -> None:
+    if progress is not None:
+        progress.advance()
+
+
+def _portable(plan: RunPlan) -> RunPlan:
+    """The plan without the source's objects (which may hold open readers): what a writer
+    process needs and can receive."""
+    models = [(cast(LoggedModel, None), folder, path) for _model, folder, path in plan.models]
+    return replace(plan, run=cast(Run, None), models=models)
+
+
+def write_batch(store: Path, batch: list[RunPlan]) -> list[str | None]:
+    """Write each planned run (in a worker process); per run None, or why it failed."""
+    problems: list[str | None] = []
+    for plan in batch:
         try:
             write_run(store, plan)
+            problems.append(None)
         except (GittrackError, OSError, ValueError) as exc:
-            report.skip(describe(plan.run), f"cannot be written: {exc}")
-            return
-    _count(plan, report)
+            problems.append(str(exc))
+    return problems
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork shares the plans already read, and the workers never touch the source's connection
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _count(plan: RunPlan, report: ImportReport) -> None:
