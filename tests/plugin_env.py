@@ -43,8 +43,11 @@ def run_script(
     )  # fmt: skip
 
 
-def run_code(code: str, cwd: Path, *, timeout: float = 300, uri: str = "gittrack:.") -> subprocess.CompletedProcess[str]:
+def run_code(
+    code: str, cwd: Path, *, timeout: float = 300, uri: str = "gittrack:."
+) -> subprocess.CompletedProcess[str]:
     """``code`` under MLflow's interpreter in ``cwd``, with the plugin as MLflow's store."""
     return subprocess.run(
-        [str(MLFLOW_PYTHON), "-c", code], cwd=cwd, capture_output=True, text=True, env=mlflow_env(uri), timeout=timeout
+        [str(MLFLOW_PYTHON), "-c", code],
+        cwd=cwd, capture_output=True, text=True, env=mlflow_env(uri), timeout=timeout,
     )  # fmt: skip

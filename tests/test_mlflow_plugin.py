@@ -19,7 +19,9 @@ from tests.plugin_env import needs_mlflow, run_script
 pytestmark = needs_mlflow
 
 
-def test_the_course_flow_through_mlflow_itself(git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_course_flow_through_mlflow_itself(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     done = run_script("course.py", git_repo)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads((git_repo / "course.json").read_text())
@@ -54,13 +56,17 @@ def test_the_course_flow_through_mlflow_itself(git_repo: Path, tmp_path: Path, m
     assert models.exit_code == 0, models.output
     (model,) = json.loads(models.stdout)
     assert (model["name"], model["versions"], model["aliases"], model["stages"]) == (
-        "course-model", 2, "champion: 2", "Staging: 1"
+        "course-model",
+        2,
+        "champion: 2",
+        "Staging: 1",
     )
     versions = invoke("models", "show", "course-model", "--format", "json")
     assert versions.exit_code == 0, versions.output
     listed_versions = json.loads(versions.stdout)
     assert [(v["version"], v["run_id"], v["stage"], v["aliases"]) for v in listed_versions] == [
-        (1, out["forest"], "Staging", ""), (2, out["forest"], "None", "champion")
+        (1, out["forest"], "Staging", ""),
+        (2, out["forest"], "None", "champion"),
     ]
 
     committed = invoke("commit", "--all-finished")

@@ -2,10 +2,10 @@
 
 import json
 
-import numpy as np
-
 import mlflow
+import numpy as np
 
 model = mlflow.pyfunc.load_model("models:/course-model@champion")
 same = bool(np.array_equal(model.predict(np.load("x_val.npy")), np.load("expected.npy")))
-json.dump({"same": same, "uri": mlflow.get_tracking_uri()}, open("champion.json", "w"))
+with open("champion.json", "w") as out:
+    json.dump({"same": same, "uri": mlflow.get_tracking_uri()}, out)

@@ -26,7 +26,9 @@ from gittrack.store.atomic import TMP_PREFIX
 class GittrackArtifactRepository(LocalArtifactRepository):  # type: ignore[misc]
     """A run's ``artifacts/`` (or a folder in it) as MLflow's artifact repository."""
 
-    def __init__(self, artifact_uri: str, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+    def __init__(
+        self, artifact_uri: str, tracking_uri: str | None = None, registry_uri: str | None = None
+    ) -> None:
         run_id, self._base = uris.parse_artifact_uri(artifact_uri)
         root = uris.artifacts_root(uris.current_store(tracking_uri), run_id)
         self._run_dir = root.parent

@@ -18,6 +18,7 @@ from mlflow.entities import (
     ExperimentTag,
     InputTag,
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
@@ -27,7 +28,6 @@ from mlflow.entities import (
     RunOutputs,
     RunTag,
 )
-from mlflow.entities import LoggedModelOutput
 from mlflow.entities.model_registry import (
     ModelVersion,
     ModelVersionTag,

@@ -104,7 +104,9 @@ class LoggedModelMethods:
         from mlflow.utils.search_utils import SearchLoggedModelsUtils
 
         wanted = {experiment_name(e) for e in experiment_ids}
-        found = [m.entity() for m in logged_models.every(self._store) if m.experiment in wanted and not m.deleted]
+        found = [
+            m.entity() for m in logged_models.every(self._store) if m.experiment in wanted and not m.deleted
+        ]
         found = SearchLoggedModelsUtils.filter_logged_models(found, filter_string, datasets)
         ordered = SearchLoggedModelsUtils.sort(found, order_by)
         page, token = SearchLoggedModelsUtils.paginate(ordered, page_token, max_results or 100)
@@ -127,7 +129,9 @@ class LoggedModelMethods:
         if plain:
             from gittrack.tracking import entities as gt
 
-            self._client.log_batch(run_id, metrics=[gt.Metric(m.key, m.value, m.timestamp, m.step) for m in plain])
+            self._client.log_batch(
+                run_id, metrics=[gt.Metric(m.key, m.value, m.timestamp, m.step) for m in plain]
+            )
 
     def _model_file(self, model_id: str) -> ModelFile:
         return logged_models.read(logged_models.find(self._store, model_id))

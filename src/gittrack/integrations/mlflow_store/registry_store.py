@@ -33,7 +33,11 @@ class GittrackRegistryStore(AbstractStore):  # type: ignore[misc]
     # -- registered models ----------------------------------------------------------------
 
     def create_registered_model(
-        self, name: str, tags: Any = None, description: str | None = None, deployment_job_id: str | None = None
+        self,
+        name: str,
+        tags: Any = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
         return convert.registered_model(
             self._client.create_registered_model(name, convert.tag_map(tags), description)
@@ -156,7 +160,9 @@ class GittrackRegistryStore(AbstractStore):  # type: ignore[misc]
             self._client.get_registered_model(dst_name)
         except Exception:
             self._client.create_registered_model(dst_name)
-        return self.create_model_version(dst_name, f"runs:/{src_mv.run_id}/{self._path_of(src_mv)}", src_mv.run_id)
+        return self.create_model_version(
+            dst_name, f"runs:/{src_mv.run_id}/{self._path_of(src_mv)}", src_mv.run_id
+        )
 
     def _path_of(self, version: ModelVersion) -> str:
         return self._client.get_model_version(version.name, version.version).artifact_path

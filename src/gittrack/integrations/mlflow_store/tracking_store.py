@@ -35,8 +35,13 @@ from gittrack.tracking.datasets import Dataset, DatasetInput, InputTag
 from gittrack.tracking.experiments import DEFAULT, experiment_name
 
 # MLflow's context tags that gittrack derives from meta.yaml (kept only when they differ)
-_DERIVED = ("mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit",
-            "mlflow.source.git.branch", "mlflow.source.git.repoURL")
+_DERIVED = (
+    "mlflow.source.name",
+    "mlflow.source.type",
+    "mlflow.source.git.commit",
+    "mlflow.source.git.branch",
+    "mlflow.source.git.repoURL",
+)
 _heartbeat_started = False
 
 
@@ -92,7 +97,12 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
     # -- runs -------------------------------------------------------------------------------
 
     def create_run(
-        self, experiment_id: str | None, user_id: str | None, start_time: int | None, tags: Any, run_name: str | None
+        self,
+        experiment_id: str | None,
+        user_id: str | None,
+        start_time: int | None,
+        tags: Any,
+        run_name: str | None,
     ) -> Run:
         name = experiment_name(experiment_id if experiment_id is not None else "0")
         if name != DEFAULT and events.read_record(self._store, name).creation_time is None:
@@ -170,7 +180,9 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
 
     # -- logging ----------------------------------------------------------------------------
 
-    def log_batch(self, run_id: str, metrics: Sequence[Metric], params: Sequence[Any], tags: Sequence[Any]) -> None:
+    def log_batch(
+        self, run_id: str, metrics: Sequence[Metric], params: Sequence[Any], tags: Sequence[Any]
+    ) -> None:
         for_models = [m for m in metrics if getattr(m, "model_id", None)]
         if for_models:
             self._log_model_metrics(run_id, for_models)
@@ -178,7 +190,7 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         self._client.log_batch(
             run_id,
             metrics=[gt.Metric(m.key, m.value, m.timestamp, m.step) for m in plain],
-            params=[gt.Param(p.key, typed_param(p.value)) for p in params],  # type: ignore[arg-type]
+            params=[gt.Param(p.key, typed_param(p.value)) for p in params],
             tags=[gt.RunTag(t.key, t.value) for t in tags],
         )
 
@@ -191,8 +203,12 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         converted = [
             DatasetInput(
                 Dataset(
-                    d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source,
-                    d.dataset.schema, d.dataset.profile,
+                    d.dataset.name,
+                    d.dataset.digest,
+                    d.dataset.source_type,
+                    d.dataset.source,
+                    d.dataset.schema,
+                    d.dataset.profile,
                 ),
                 [InputTag(t.key, t.value) for t in d.tags or []],
             )
@@ -210,7 +226,9 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
 
         history = self._client.get_run(run_id).data.tags.get("mlflow.log-model.history")
         models = json.loads(history) if history else []
-        self._client.set_tag(run_id, "mlflow.log-model.history", json.dumps([*models, mlflow_model.get_tags_dict()]))
+        self._client.set_tag(
+            run_id, "mlflow.log-model.history", json.dumps([*models, mlflow_model.get_tags_dict()])
+        )
 
 
 def typed_param(value: Any) -> Any:
@@ -249,4 +267,4 @@ def _start_heartbeat() -> None:
     )
 
 
-__all__ = ["GittrackStore", "MlflowException", "ErrorCode"]
+__all__ = ["ErrorCode", "GittrackStore", "MlflowException"]

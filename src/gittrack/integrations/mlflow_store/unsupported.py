@@ -24,12 +24,12 @@ from gittrack.errors import MlflowException as GittrackException
 T = TypeVar("T", bound=type)
 
 
-class Unsupported(MlflowException, NotImplementedError):
+class Unsupported(MlflowException, NotImplementedError):  # type: ignore[misc]
     """MLflow's exception for a store method gittrack does not implement (also a
     ``NotImplementedError``, which MLflow catches where it has a fallback)."""
 
     def __init__(self, method: str, why: str = "") -> None:
-        super().__init__(
+        super().__init__(  # type: ignore[call-arg]
             f"gittrack's MLflow store does not support {method}" + (f": {why}" if why else ""),
             error_code=ErrorCode.Value("NOT_IMPLEMENTED"),
         )
