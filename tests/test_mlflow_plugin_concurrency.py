@@ -25,7 +25,7 @@ def test_concurrent_mlflow_processes_lose_nothing(git_repo: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for i in range(WORKERS)
     ]
     for worker in workers:

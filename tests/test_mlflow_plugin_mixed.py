@@ -93,7 +93,8 @@ def test_the_same_calls_write_the_same_files(git_repo: Path, monkeypatch: pytest
     seen = run_code(
         "import json, mlflow\n"
         "runs = mlflow.search_runs(['mixed'], filter_string=\"params.epochs = '10'\", output_format='list')\n"
-        "print(json.dumps({r.info.run_name: [r.data.params, r.data.metrics['loss'], r.info.status] for r in runs}))\n",
+        "seen = {r.info.run_name: [r.data.params, r.data.metrics['loss'], r.info.status] for r in runs}\n"
+        "print(json.dumps(seen))\n",
         git_repo,
     )
     assert seen.returncode == 0, seen.stderr[-3000:]
