@@ -63,7 +63,8 @@ second = client.search_runs([exp], "", max_results=2, order_by=by_name, page_tok
 out["run_pages"] = [[r.info.run_name for r in first], [r.info.run_name for r in second]]
 client.delete_run(runs[4])
 out["after_delete"] = len(client.search_runs([exp]))
-out["deleted_runs"] = [r.info.run_name for r in client.search_runs([exp], run_view_type=ViewType.DELETED_ONLY)]
+deleted = client.search_runs([exp], run_view_type=ViewType.DELETED_ONLY)
+out["deleted_runs"] = [r.info.run_name for r in deleted]
 client.restore_run(runs[4])
 out["after_restore"] = len(client.search_runs([exp]))
 client.set_tag(runs[3], "x", "1")
