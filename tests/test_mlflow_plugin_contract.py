@@ -39,6 +39,8 @@ def test_the_store_contract_through_mlflow_client(git_repo: Path) -> None:
         "after_delete": 5,
         "deleted_runs": ["r4"],
         "after_restore": 6,
+        "resumed_live": "RUNNING",
+        "resumed": ["FINISHED", 4],
         "tag_deleted": True,
         "missing_run": "RESOURCE_DOES_NOT_EXIST",
         "versions": ["1", "2", f"runs:/{rid}/model", {"v": "2"}],

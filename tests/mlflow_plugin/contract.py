@@ -67,6 +67,10 @@ deleted = client.search_runs([exp], run_view_type=ViewType.DELETED_ONLY)
 out["deleted_runs"] = [r.info.run_name for r in deleted]
 client.restore_run(runs[4])
 out["after_restore"] = len(client.search_runs([exp]))
+with mlflow.start_run(run_id=runs[3]):  # resumed: this process writes it again
+    mlflow.log_metric("m", 99, step=3)
+    out["resumed_live"] = client.get_run(runs[3]).info.status
+out["resumed"] = [client.get_run(runs[3]).info.status, len(client.get_metric_history(runs[3], "m"))]
 client.set_tag(runs[3], "x", "1")
 client.delete_tag(runs[3], "x")
 out["tag_deleted"] = "x" not in client.get_run(runs[3]).data.tags
