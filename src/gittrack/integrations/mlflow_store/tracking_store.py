@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlflow.entities import Experiment, Metric, Run, RunInfo, RunStatus, ViewType
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import ErrorCode
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.abstract_store import AbstractStore
 
@@ -250,4 +248,4 @@ def _start_heartbeat() -> None:
     )
 
 
-__all__ = ["ErrorCode", "GittrackStore", "MlflowException"]
+__all__ = ["GittrackStore"]
