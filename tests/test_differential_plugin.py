@@ -10,43 +10,22 @@ or without the plugin's entry point in it, the tests are skipped with the reason
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from differential import corpus, plugin
 from differential.cases import CASES, Case
-
-ROOT = Path(__file__).resolve().parent.parent
-MLFLOW_PYTHON = Path(os.environ.get("GITTRACK_MLFLOW_PYTHON", ROOT / "bench" / ".venv" / "bin" / "python"))
-ENTRY_POINT = (
-    "import importlib.metadata as m\n"
-    "print(any(e.name == 'gittrack' for e in m.entry_points(group='mlflow.tracking_store')))\n"
-)
+from plugin_env import MLFLOW_PYTHON, missing
 
 
 class Disagreement(AssertionError):
     """MLflow's client over the gittrack: store answers otherwise than MLflow's file store."""
 
 
-def missing_plugin() -> str | None:
-    """Why the second pass cannot run here, or None."""
-    if not MLFLOW_PYTHON.exists():
-        return f"MLflow's virtualenv {MLFLOW_PYTHON} is missing: run bash bench/setup.sh"
-    done = subprocess.run([str(MLFLOW_PYTHON), "-c", ENTRY_POINT], capture_output=True, text=True)
-    if done.stdout.strip() != "True":
-        return (
-            f"gittrack's MLflow store plugin is not installed in {MLFLOW_PYTHON}: no 'gittrack' entry point "
-            "in 'mlflow.tracking_store' (re-run bench/.venv/bin/pip install -e . after the plugin lands)"
-        )
-    return None
-
-
 @pytest.fixture(scope="module")
 def answered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    reason = missing_plugin()
+    reason = missing()
     if reason is not None:
         pytest.skip(reason)
     return plugin.answers(MLFLOW_PYTHON, plugin.PLUGIN, tmp_path_factory.mktemp("differential-plugin"))
@@ -91,7 +70,8 @@ def test_plugin_pending_names_only_known_cases() -> None:
 def test_the_harness_agrees_with_itself_on_mlflows_file_store(tmp_path: Path) -> None:
     """The same pass on MLflow's own file store agrees on every case: the worker, the scenario
     and the judging reproduce the recording, so a disagreement above is the store's."""
-    if not MLFLOW_PYTHON.exists():
-        pytest.skip(f"MLflow's virtualenv {MLFLOW_PYTHON} is missing: run bash bench/setup.sh")
+    reason = missing(plugin=False)
+    if reason is not None:
+        pytest.skip(reason)
     found = plugin.judge_all(plugin.answers(MLFLOW_PYTHON, "mlflow-file", tmp_path))
     assert {c: f"{v.category}: {v.detail}" for c, v in found.items() if not v.agrees} == {}
