@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from differential import corpus, plugin
 from differential.cases import CASES, Case
-from plugin_env import MLFLOW_PYTHON, missing
+from mlflow_venv import MLFLOW_PYTHON, missing
 
 
 class Disagreement(AssertionError):

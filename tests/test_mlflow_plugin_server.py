@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plugin_env import api, last_json, missing, mlflow_env, mlflow_server, run_mlflow
+from mlflow_venv import api, last_json, missing, mlflow_env, mlflow_server, run_mlflow
 
 SEED = textwrap.dedent(
     """
