@@ -54,7 +54,9 @@ def test_case(case: Case, answered: dict[str, Any]) -> None:
             f"pending-plugin.yaml lists {case.id} as {listed['category']}, but it is now "
             f"{verdict.category}: {verdict.detail}\n  {case.describe()}"
         )
-    raise Disagreement(f"{verdict.category}: {verdict.detail}\n  {case.describe()}\n  {plugin.cause(case.id)}")
+    raise Disagreement(
+        f"{verdict.category}: {verdict.detail}\n  {case.describe()}\n  {plugin.cause(case.id)}"
+    )
 
 
 def test_the_plugin_pass_ran_mlflow(answered: dict[str, Any]) -> None:

@@ -54,9 +54,7 @@ def answers(python: Path, backend: str, base: Path) -> dict[str, Any]:
 
 def judge_all(answered: dict[str, Any]) -> dict[str, Verdict]:
     """Each case's verdict against MLflow's file store (MLflow's DataFrame columns exactly)."""
-    return {
-        case.id: corpus.judge(case, answered["answers"][case.id], own_columns=False) for case in CASES
-    }
+    return {case.id: corpus.judge(case, answered["answers"][case.id], own_columns=False) for case in CASES}
 
 
 def cause(case_id: str) -> str:
