@@ -31,7 +31,9 @@ SCRIPT = textwrap.dedent(
         "get_run": client.get_run(run.info.run_id).data.params,
         "search_runs": client.search_runs(exp)[0].data.params,
         "frame": {c[7:]: frame[c][0] for c in frame.columns if c.startswith("params.")},
-        "filter": {f"p{i}": len(client.search_runs(exp, f"params.p{i} = '{t}'")) for i, t in enumerate(texts)},
+        "filter": {
+            f"p{i}": len(client.search_runs(exp, f"params.p{i} = '{t}'")) for i, t in enumerate(texts)
+        },
     }
     print(json.dumps(found))
     """
