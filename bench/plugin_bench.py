@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (the multiplication sign and en dash are meant: this writes markdown)
 """MLflow's own client over gittrack's ``gittrack:`` store, against MLflow's file and SQLite stores.
 
     bash bench/setup.sh && bench/.venv/bin/python bench/plugin_bench.py [--quick] [--json FILE]
@@ -175,7 +176,7 @@ ROWS = [  # (task, key, label, unit, higher is better)
     ("runs", "runs_per_s", "complete runs (10 params, 5 tags, 5 metrics x {steps} steps)", "runs/s", True),
     ("build", "runs_per_s", "create_run + log_batch + set_terminated ({search_size} runs)", "runs/s", True),
     ("search", "import_s", "new process: import mlflow, set the URI", "s", False),
-    ("search", "cold_s", "search_runs DataFrame, filter + order, first call ({search_size} runs)", "s", False),
+    ("search", "cold_s", "search_runs, filter + order, first call ({search_size} runs)", "s", False),
     ("search", "warm_s", "the same search, warm (same process)", "s", False),
     ("search", "list_all_s", "MlflowClient.search_runs, all {search_size} runs, warm", "s", False),
     ("search", "matched", "runs matched (must be equal)", "runs", None),
@@ -245,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     info["load_end"] = os.getloadavg()[0]
     loads = [x for r in results.values() for t in r.values() for x in t["load"]]
     print(f"MLflow {info['mlflow']} client; gittrack {info['gittrack']}; Python {info['python']}; "
-          f"{info['cpus']} CPUs; {info['date']}; 1-minute load average {min(loads):.1f}-{max(loads):.1f}")  # fmt: skip
+          f"{info['cpus']} CPUs; {info['date']}; "
+          f"1-minute load average {min(loads):.1f}-{max(loads):.1f}")  # fmt: skip
     print(table(results, sizes))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "sizes": sizes, "results": results}, indent=1))
