@@ -72,6 +72,8 @@ def test_the_course_flow_through_mlflow_itself(
     committed = invoke("commit", "--all-finished")
     assert committed.exit_code == 0, committed.output
     assert git(git_repo, "status", "--porcelain", "--", ".runs") == ""
+    checked = invoke("check")
+    assert checked.exit_code == 0 and "no problems" in checked.stdout + checked.stderr, checked.output
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(git_repo), str(clone)], check=True)
     for name in ("x_val.npy", "expected.npy"):

@@ -9,6 +9,7 @@ MLflow's sources (``gittrack:runs/...`` artifact URIs, ``runs:/``, a logged mode
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,21 @@ from mlflow.store.model_registry.abstract_store import AbstractStore
 
 from gittrack.integrations.mlflow_store import convert, logged_models, uris
 from gittrack.integrations.mlflow_store.unsupported import Unsupported, finish
+from gittrack.tracking import paging
 from gittrack.tracking.client import Client
+
+# MLflow's client adds this to every model search so prompts stay out; a model has no such
+# tag, which MLflow's own stores count as "not a prompt" (gittrack's filter would not).
+_NOT_A_PROMPT = re.compile(r"\s*(?:\bAND\s+)?tags?\.`mlflow\.prompt\.is_prompt`\s*!=\s*'true'", re.IGNORECASE)
+_PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def _without_prompt_clause(filter_string: str | None) -> tuple[str | None, bool]:
+    """(the filter without MLflow's "not a prompt" clause, whether it had it)."""
+    if not filter_string or not _NOT_A_PROMPT.search(filter_string):
+        return filter_string, False
+    rest = _NOT_A_PROMPT.sub("", filter_string).strip()
+    return re.sub(r"^AND\s+", "", rest, flags=re.IGNORECASE) or None, True
 
 
 @finish
@@ -61,7 +76,17 @@ class GittrackRegistryStore(AbstractStore):  # type: ignore[misc]
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        found = self._client.search_registered_models(filter_string, max_results or 100, order_by, page_token)
+        wanted, no_prompts = _without_prompt_clause(filter_string)
+        if not no_prompts:
+            found = self._client.search_registered_models(wanted, max_results or 100, order_by, page_token)
+        else:
+            every, token = [], None
+            while True:
+                chunk = self._client.search_registered_models(wanted, 1000, order_by, token)
+                every += [m for m in chunk if m.tags.get(_PROMPT_TAG) != "true"]
+                if not (token := chunk.token):
+                    break
+            found = paging.page(every, page_token, max_results or 100)
         return PagedList([convert.registered_model(m) for m in found], found.token)
 
     def get_registered_model(self, name: str) -> RegisteredModel:

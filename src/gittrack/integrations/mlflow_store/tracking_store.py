@@ -138,6 +138,8 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
                 self._client.set_terminated(run_id, status, end_time)
             else:
                 self._client.update_run(run_id, status=status)
+        elif status == "RUNNING" and self._client.get_run(run_id).info.status != "RUNNING":
+            self._client.resume_run(run_id)  # start_run(run_id=...): this process writes it again
         elif status is not None:
             self._client.update_run(run_id, status=status)
         return self.get_run(run_id).info
