@@ -63,7 +63,9 @@ def start(root: Path, worker: int, runs: int, steps: int, *extra: str) -> subpro
     )  # fmt: skip
 
 
-def log_and_kill(root: Path, procs: int, runs: int, steps: int, kill: int) -> tuple[list[str], dict[str, int]]:
+def log_and_kill(
+    root: Path, procs: int, runs: int, steps: int, kill: int
+) -> tuple[list[str], dict[str, int]]:
     """Start every logger and every doomed process at once; SIGKILL each doomed one once its run
     has logged its steps (the loggers still running); wait for the loggers.  Returns the
     failures and the killed runs (run id -> steps logged)."""
