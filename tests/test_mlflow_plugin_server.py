@@ -182,6 +182,23 @@ def test_the_registry_shows_the_model_its_versions_stage_and_alias(served: Serve
     assert champion["version"] == "2"
 
 
+def test_the_logged_model_is_listed_with_its_run(served: Served) -> None:
+    """MLflow 3's experiment page lists logged models (``logged-models/search``)."""
+    body = {"experiment_ids": [served.experiments()["vision"]], "max_results": 50}
+    models = api(served.url, "/ajax-api/2.0/mlflow/logged-models/search", body)["models"]
+    found = [(m["info"]["name"], m["info"]["source_run_id"]) for m in models]
+    assert found == [("model", served.runs["fit"])]
+
+
+def test_runs_search_pages_through_the_runs(served: Served) -> None:
+    body: dict[str, Any] = {"experiment_ids": [served.experiments()["vision"]], "max_results": 3}
+    first = api(served.url, "/api/2.0/mlflow/runs/search", body)
+    rest = api(served.url, "/api/2.0/mlflow/runs/search", body | {"page_token": first["next_page_token"]})
+    names = [r["info"]["run_name"] for r in first["runs"] + rest["runs"]]
+    assert names == ["fit", "gamma", "beta", "alpha"]  # newest first, as MLflow orders
+    assert "next_page_token" not in rest
+
+
 # -- MLflow's UI in Chromium -------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -209,6 +226,14 @@ def test_mlflows_ui_runs_table_lists_the_runs(served: Served, page: Any) -> None
     page.wait_for_selector(f"text={len(VISION)} matching runs")
     for name in VISION:  # each row's name links to its run
         assert page.locator(f'.ag-row a[href$="/runs/{served.runs[name]}"]').inner_text() == name
+
+
+def test_mlflows_ui_run_page_shows_params_and_metrics(served: Served, page: Any) -> None:
+    vision = served.experiments()["vision"]
+    page.goto(f"{served.url}/#/experiments/{vision}/runs/{served.runs['beta']}")
+    page.get_by_text("val_loss", exact=True).first.wait_for()
+    page.get_by_text("depth", exact=True).first.wait_for()
+    assert page.get_by_text("beta", exact=True).count() >= 1
 
 
 def test_mlflows_ui_lists_the_registered_model(served: Served, page: Any) -> None:
