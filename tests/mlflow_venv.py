@@ -93,11 +93,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def mlflow_server(backend_uri: str, cwd: Path, log: Path, *, timeout: float = 180) -> Iterator[str]:
-    """``mlflow server --backend-store-uri backend_uri`` on 127.0.0.1 (a free port), one worker;
-    yields its base URL once ``/health`` answers, and stops it (its whole process group) after."""
+def mlflow_server(
+    backend_uri: str, cwd: Path, log: Path, *, command_name: str = "ui", timeout: float = 180
+) -> Iterator[str]:
+    """``mlflow ui --backend-store-uri backend_uri`` (in MLflow 3.17 the same command as ``mlflow
+    server``) on 127.0.0.1 (a free port), one worker; yields its base URL once ``/health``
+    answers, and stops it (its whole process group) after."""
     port = free_port()
-    command = [str(MLFLOW_CLI), "server", "--backend-store-uri", backend_uri]
+    command = [str(MLFLOW_CLI), command_name, "--backend-store-uri", backend_uri]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     with log.open("wb") as out:
         server = subprocess.Popen(

@@ -1,10 +1,11 @@
-"""``mlflow server --backend-store-uri gittrack:.`` serves a repository's runs and registry (issue 17).
+"""``mlflow ui --backend-store-uri gittrack:.`` serves a repository's runs and registry (issue 17).
 
 A real git repository gets runs and registered models from MLflow's own client through the
 ``gittrack:`` store (``bench/.venv``), and runs from ``import gittrack`` beside them (one format:
-both kinds must show).  MLflow's server then runs on 127.0.0.1 on a free port against
-``gittrack:.``, and the tests ask its REST API (``/api/2.0/mlflow/...``, and ``/ajax-api/...``,
-the paths MLflow's UI calls) and, with Debian's Chromium and Playwright, MLflow's UI itself.
+both kinds must show).  ``mlflow ui`` (in MLflow 3.17 the same server as ``mlflow server``)
+then runs on 127.0.0.1 on a free port against ``gittrack:.``, and the tests ask its REST API
+(``/api/2.0/mlflow/...``, and ``/ajax-api/...``, the paths MLflow's UI calls) and, with
+Debian's Chromium and Playwright, MLflow's UI itself.
 The same tests on MLflow's own file store (``file:``, marked slow) check the harness.
 """
 
