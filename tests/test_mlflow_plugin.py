@@ -31,7 +31,13 @@ def test_the_course_flow_through_mlflow_itself(
     assert out["loaded"] == [True, True, True, True]  # runs:/, models:/N/1, /Staging, @champion
     store = git_repo / ".runs"
     forest = store / out["forest"]
-    assert (forest / "artifacts" / "model" / "MLmodel").is_file()
+    assert sorted(p.name for p in (forest / "artifacts" / "model").iterdir()) == [
+        "MLmodel",
+        "conda.yaml",
+        "model.pkl",
+        "python_env.yaml",
+        "requirements.txt",
+    ]  # loading by models:/ wrote nothing into the run (MLflow's local store adds registered_model_meta)
     assert load_yaml(forest / "params.yaml") == {"max_depth": 2, "n_estimators": 3, "random_state": 0}
     (logged,) = (forest / "logged_models").iterdir()
     assert load_yaml(logged)["artifact_path"] == "model"
@@ -81,3 +87,4 @@ def test_the_course_flow_through_mlflow_itself(
     loaded = run_script("load_champion.py", clone)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     assert json.loads((clone / "champion.json").read_text()) == {"same": True, "uri": "gittrack:."}
+    assert git(clone, "status", "--porcelain", "--", ".runs") == ""  # loading changed no file

@@ -4,7 +4,8 @@ The URI is resolved when the repository is made, in the store of the current tra
 (:func:`.uris.current_store`), so a model logged on one machine loads from a clone on
 another.  Files are written by gittrack's own artifact code (``store/artifacts.py``: a
 temporary ``.tmp-`` file in the target folder, then a rename), into the run's
-``artifacts/`` and never outside it; reading is MLflow's local repository over that folder.
+``artifacts/`` and never outside it; reading is MLflow's local repository over that folder,
+except that downloads are always copies.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mlflow.store.artifact.artifact_repo import ArtifactRepository
 from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
 
 from gittrack.integrations.mlflow_store import uris
@@ -52,6 +54,12 @@ class GittrackArtifactRepository(LocalArtifactRepository):  # type: ignore[misc]
         folder, destination = self._get_destination_artifact_path(artifact_file_name, artifact_path)
         descriptor, temp_path = tempfile.mkstemp(dir=folder, prefix=TMP_PREFIX)
         return descriptor, temp_path, destination
+
+    def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
+        """A copy, always (in a new temporary folder when ``dst_path`` is None): MLflow's local
+        repository hands out the stored folder itself, into which ``models:/`` loading then
+        writes ``registered_model_meta``; a committed run must not change by being read."""
+        return str(ArtifactRepository.download_artifacts(self, artifact_path, dst_path))
 
     def list_artifacts(self, path: str | None = None) -> Any:
         found = super().list_artifacts(path)

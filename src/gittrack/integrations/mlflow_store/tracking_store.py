@@ -24,6 +24,7 @@ from mlflow.store.tracking.abstract_store import AbstractStore
 
 from gittrack.integrations.mlflow_store import convert, logged_models, uris
 from gittrack.integrations.mlflow_store.logged_model_store import LoggedModelMethods
+from gittrack.integrations.mlflow_store.params import typed_param
 from gittrack.integrations.mlflow_store.unsupported import Unsupported, finish
 from gittrack.store import experiments as events
 from gittrack.store.reader import find_run_dir
@@ -231,27 +232,6 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         self._client.set_tag(
             run_id, "mlflow.log-model.history", json.dumps([*models, mlflow_model.get_tags_dict()])
         )
-
-
-def typed_param(value: Any) -> Any:
-    """A param MLflow sends as text, with the type ``import gittrack`` would have stored:
-    ``"10"`` is the int 10, ``"0.5"`` the float, ``"True"``/``"False"`` bools, ``"None"``
-    null, when that value's string form is exactly the text (so reading gives it back);
-    anything else stays text."""
-    if not isinstance(value, str):
-        return value
-    if value in ("True", "False"):
-        return value == "True"
-    if value == "None":
-        return None
-    for kind in (int, float):
-        try:
-            parsed = kind(value)
-        except ValueError:
-            continue
-        if (repr(parsed) if kind is float else str(parsed)) == value:
-            return parsed
-    return value
 
 
 def _start_heartbeat() -> None:
