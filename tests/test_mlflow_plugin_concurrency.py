@@ -17,6 +17,11 @@ STEPS = 200
 
 
 def test_concurrent_mlflow_processes_lose_nothing(git_repo: Path) -> None:
+    from gittrack import MlflowClient
+
+    # MLflow's set_experiment, when two processes create one experiment at the same instant,
+    # leaves the one whose create_experiment lost on Default (with any store): create it first
+    MlflowClient(tracking_uri=str(git_repo / ".runs")).create_experiment("concurrent")
     workers = [
         subprocess.Popen(
             [str(MLFLOW_PYTHON), str(SCRIPTS / "logger.py"), f"w{i}", str(STEPS)],
@@ -31,8 +36,6 @@ def test_concurrent_mlflow_processes_lose_nothing(git_repo: Path) -> None:
     for worker in workers:
         _, err = worker.communicate(timeout=600)
         assert worker.returncode == 0, err[-3000:]
-
-    from gittrack import MlflowClient
 
     client = MlflowClient(tracking_uri=str(git_repo / ".runs"))
     runs = client.search_runs(["concurrent"], max_results=100)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.helpers import load_yaml
-from tests.plugin_env import needs_mlflow, run_script
+from tests.plugin_env import needs_mlflow, run_code, run_script
 
 pytestmark = needs_mlflow
 
@@ -59,3 +59,31 @@ def test_the_store_contract_through_mlflow_client(git_repo: Path) -> None:
     store = git_repo / ".runs"
     assert load_yaml(store / rid / "meta.yaml")["experiment"] == "exp-0"
     assert sorted(p.name for p in (store / "experiments").iterdir()) == ["exp-0", "exp-1", "exp-2", "exp-two"]
+
+
+def test_uri_forms_name_the_work_trees_store(git_repo: Path, tmp_path: Path) -> None:
+    (git_repo / "src" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    custom = tmp_path / "custom"
+    (custom / ".git").mkdir(parents=True)
+    (custom / ".gittrack.yml").write_text("store: experiments-store\n")
+    code = (
+        "import json\n"
+        "from gittrack.integrations.mlflow_store.uris import store_of\n"
+        f"uris = ['gittrack:.', 'gittrack:src/deep', 'gittrack://{git_repo}/src', 'gittrack:///{git_repo}',\n"
+        f"        'gittrack:{tmp_path}/elsewhere/.runs', 'gittrack:///{custom}']\n"
+        "found = {u: str(store_of(u)) for u in uris}\n"
+        "try:\n"
+        "    store_of('gittrack://otherhost/path')\n"
+        "except Exception as exc:\n"
+        "    found['host'] = type(exc).__name__\n"
+        "print(json.dumps(found))\n"
+    )
+    done = run_code(code, git_repo)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    store = str(git_repo / ".runs")
+    assert list(found.values()) == [
+        store, store, store, store, str(tmp_path / "elsewhere" / ".runs"), str(custom / "experiments-store"),
+        "MlflowException",
+    ]  # fmt: skip

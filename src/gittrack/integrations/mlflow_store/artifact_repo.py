@@ -34,7 +34,6 @@ class GittrackArtifactRepository(LocalArtifactRepository):  # type: ignore[misc]
         run_id, self._base = uris.parse_artifact_uri(artifact_uri)
         root = uris.artifacts_root(uris.current_store(tracking_uri), run_id)
         self._run_dir = root.parent
-        (root / self._base).mkdir(parents=True, exist_ok=True)
         super().__init__((root / self._base).as_uri(), tracking_uri, registry_uri)
         self.artifact_uri = uris.run_artifact_uri(self._run_dir.name, self._base)
 

@@ -27,6 +27,7 @@ from gittrack.store.atomic import write_atomic
 
 DIR = "logged_models"
 FORMAT_VERSION = 1
+_found: dict[tuple[Path, str], Path] = {}  # (store, model id) -> its file: MLflow asks often
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,13 @@ def find(store: Path, model_id: str) -> Path:
     """The file of a logged model, in whichever run of the store holds it."""
     if not model_id.startswith("m-") or "/" in model_id or not model_id[2:].isalnum():
         raise _not_found(model_id)
+    cached = _found.get((store, model_id))
+    if cached is not None and cached.is_file():
+        return cached
     found = next(iter(store.glob(f"*/{DIR}/{model_id}.yaml")), None)
     if found is None:
         raise _not_found(model_id)
+    _found[(store, model_id)] = found
     return found
 
 

@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlflow.entities import Experiment, Metric, Run, RunInfo, RunStatus, ViewType
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import ErrorCode
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.abstract_store import AbstractStore
 
@@ -27,7 +25,7 @@ from gittrack.integrations.mlflow_store.logged_model_store import LoggedModelMet
 from gittrack.integrations.mlflow_store.params import typed_param
 from gittrack.integrations.mlflow_store.unsupported import Unsupported, finish
 from gittrack.store import experiments as events
-from gittrack.store.reader import find_run_dir
+from gittrack.store.reader import find_run_dir, read_run
 from gittrack.store.system_tags import derive
 from gittrack.tracking import entities as gt
 from gittrack.tracking import paging, writers
@@ -135,8 +133,9 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         if run_name:
             self._client.update_run(run_id, name=run_name)
         if status is not None and RunStatus.is_terminated(RunStatus.from_string(status)):
-            if self._client.get_run(run_id).info.status == "RUNNING" or writers.live(self._store, run_id):
-                self._client.set_terminated(run_id, status, end_time)
+            live = writers.live(self._store, run_id) is not None
+            if live or read_run(find_run_dir(self._store, run_id)).meta.status == "RUNNING":
+                self._client.set_terminated(run_id, status, end_time)  # also a dead owner's run
             else:
                 self._client.update_run(run_id, status=status)
         elif status == "RUNNING" and self._client.get_run(run_id).info.status != "RUNNING":
@@ -249,4 +248,4 @@ def _start_heartbeat() -> None:
     )
 
 
-__all__ = ["ErrorCode", "GittrackStore", "MlflowException"]
+__all__ = ["GittrackStore"]

@@ -66,7 +66,7 @@ def _translating(name: str, method: Callable[..., Any], own: bool) -> Callable[.
 def finish(cls: T) -> T:
     """Wrap ``cls``'s public methods (its own and those inherited from MLflow's store)."""
     for name in dir(cls):
-        if name.startswith("__") or (name.startswith("_") and name != "_search_runs"):
+        if name.startswith("_") and name not in ("_search_runs", "__init__"):
             continue
         raw = inspect.getattr_static(cls, name)
         if isinstance(raw, (staticmethod, classmethod, property)) or not inspect.isfunction(raw):

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import quote, unquote
 
 from mlflow.exceptions import MlflowException
 
+from gittrack.errors import MlflowException as GittrackException
+from gittrack.integrations.mlflow_store.unsupported import as_mlflow
 from gittrack.store import layout, names
 from gittrack.store.config import load_config, resolve_store
+from gittrack.tracking.uri import store_of_gittrack_uri
 
 SCHEME = "gittrack"
 PREFIX = f"{SCHEME}:"
 RUNS = "runs/"
-STORE_DIR = ".runs"
 
 
 def is_gittrack(uri: object) -> bool:
@@ -34,22 +36,14 @@ def is_gittrack(uri: object) -> bool:
 
 
 def store_of(uri: str) -> Path:
-    """The store directory of a ``gittrack:`` tracking URI."""
+    """The store directory of a ``gittrack:`` tracking URI (as ``gittrack.set_tracking_uri``
+    resolves it: :func:`gittrack.tracking.uri.store_of_gittrack_uri`)."""
     if not is_gittrack(uri):
         raise MlflowException.invalid_parameter_value(f"{uri!r} is not a gittrack: URI (gittrack:PATH)")
-    if uri.startswith(f"{PREFIX}//"):
-        parsed = urlparse(uri)
-        if parsed.netloc not in ("", "localhost"):
-            raise MlflowException.invalid_parameter_value(
-                f"{uri!r}: a gittrack: URI names a local directory (gittrack:///absolute/path)"
-            )
-        text = unquote(parsed.path)
-    else:
-        text = unquote(uri[len(PREFIX) :])
-    path = Path(text or ".").expanduser().resolve()
-    if path.name == STORE_DIR:
-        return path
-    return resolve_store(None, load_config(path if path.is_dir() else path.parent))
+    try:
+        return store_of_gittrack_uri(uri)
+    except GittrackException as exc:
+        raise as_mlflow(exc) from exc
 
 
 def run_artifact_uri(run_id: str, path: str = "") -> str:
