@@ -52,8 +52,18 @@ MLFLOW_SEARCH = SEARCH.replace("import gittrack", "import mlflow as gittrack")
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    # commands run in the stores' directories: a relative PYTHONPATH (PYTHONPATH=src) must
+    # still name the gittrack being measured
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    os.environ["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths if p)
     gt = [sys.executable, "-m", "gittrack"]
     result: dict[str, Any] = {"meta": meta(args), "build": {}, "sizes": {}, "gittrack": {}, "mlflow": {}}
+    if args.append and args.out.exists():  # more sizes into an earlier result (its meta kept)
+        earlier = json.loads(args.out.read_text(encoding="utf-8"))
+        result = {
+            **earlier,
+            "meta": {**earlier["meta"], f"meta_{'_'.join(map(str, args.runs))}": result["meta"]},
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for n in args.runs:
         print(f"== {n} runs", file=sys.stderr, flush=True)
@@ -74,7 +84,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, nargs="+", default=[1000, 10000, 100000], help="store sizes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stores", type=Path, default=Path.home() / ".cache" / "gittrack-scale-stores")
-    p.add_argument("--out", type=Path, default=BENCH / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    p.add_argument(
+        "--out", type=Path, default=BENCH / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    )
     p.add_argument("--label", default="", help="e.g. before/after; stored in the JSON")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per command before '> timeout'")
     p.add_argument("--repeats", type=int, default=3, help="repeats of each read (median)")
@@ -82,6 +94,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mlflow-python", type=Path, default=BENCH / ".venv" / "bin" / "python")
     p.add_argument("--no-mlflow", action="store_true", help="skip MLflow's SQLite store")
     p.add_argument("--no-ui", action="store_true", help="skip gittrack ui")
+    p.add_argument("--append", action="store_true", help="add these sizes to the results already in --out")
     args = p.parse_args(argv)
     if args.no_mlflow or not args.mlflow_python.exists():
         args.mlflow_python = None
@@ -91,7 +104,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def meta(args: argparse.Namespace) -> dict[str, Any]:
@@ -102,7 +115,11 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
     gittrack_code = "import gittrack, sys; print(gittrack.__version__); print(gittrack.__file__)"
     version, _, where = out([sys.executable, "-c", gittrack_code]).partition("\n")
     source = Path(where).resolve().parent if where else BENCH
-    mlflow = out([str(args.mlflow_python), "-c", "import mlflow; print(mlflow.__version__)"]) if args.mlflow_python else ""
+    mlflow = (
+        out([str(args.mlflow_python), "-c", "import mlflow; print(mlflow.__version__)"])
+        if args.mlflow_python
+        else ""
+    )
     return {
         "label": args.label,
         "date": now(),
@@ -172,9 +189,16 @@ def prepare_stores(args: argparse.Namespace, home: Path, n: int) -> dict[str, An
     if args.mlflow_python and not (home / "mlflow.done").exists():
         (home / "mlflow").mkdir(exist_ok=True)
         start = time.perf_counter()
-        cmd = [str(args.mlflow_python), str(BENCH / "scale_build.py"), "mlflow", str(home / "mlflow" / "mlflow.db")]
+        cmd = [
+            str(args.mlflow_python),
+            str(BENCH / "scale_build.py"),
+            "mlflow",
+            str(home / "mlflow" / "mlflow.db"),
+        ]
         subprocess.run([*cmd, str(args.seed), str(n)], check=True, env=mlflow_env(home))
-        (home / "mlflow.done").write_text(json.dumps({"build_seconds": round(time.perf_counter() - start, 1)}))
+        (home / "mlflow.done").write_text(
+            json.dumps({"build_seconds": round(time.perf_counter() - start, 1)})
+        )
     if args.mlflow_python:
         info["mlflow"] = json.loads((home / "mlflow.done").read_text())
     return info
@@ -194,36 +218,61 @@ def measure_gittrack(args: argparse.Namespace, gt: list[str], home: Path, n: int
     def clear() -> None:
         m.clear_caches(repo)
 
-    for name, cmd in (("commit", [*gt, "commit", "--all-finished"]), ("git_add_commit", ["sh", "-c", "git add -A && git commit -q -m runs"])):
+    for name, cmd in (
+        ("commit", [*gt, "commit", "--all-finished"]),
+        ("git_add_commit", ["sh", "-c", "git add -A && git commit -q -m runs"]),
+    ):
         res[name] = m.measure(
-            name, 1, lambda cmd=cmd: m.run(cmd, scratch, t)[0], t, lambda: m.copy_tree(home / "fresh", scratch)
+            name,
+            1,
+            lambda cmd=cmd: m.run(cmd, scratch, t)[0],
+            t,
+            lambda: m.copy_tree(home / "fresh", scratch),
         )
     shutil.rmtree(scratch, ignore_errors=True)
     res["ls_cold"] = m.measure("ls -n 20, cold", r, lambda: cli("ls", "-n", "20"), t, clear)
     res["ls_warm"] = m.measure("ls -n 20, warm", r, lambda: cli("ls", "-n", "20"), t)
-    res["ls_filter_warm"] = m.measure("ls -f, warm", r, lambda: cli("ls", "-n", "20", "-f", scale_data.FILTER), t)
+    res["ls_filter_warm"] = m.measure(
+        "ls -f, warm", r, lambda: cli("ls", "-n", "20", "-f", scale_data.FILTER), t
+    )
     res["ls_rev"] = m.measure(
-        "ls --rev HEAD -n 5", r, lambda: {"first": cli("ls", "--rev", "HEAD", "-n", "5"), "second": cli("ls", "--rev", "HEAD", "-n", "5")}, t, clear
+        "ls --rev HEAD -n 5",
+        r,
+        lambda: {
+            "first": cli("ls", "--rev", "HEAD", "-n", "5"),
+            "second": cli("ls", "--rev", "HEAD", "-n", "5"),
+        },
+        t,
+        clear,
     )
     diff = home / "diff"
     res["diff"] = m.measure(
         "diff HEAD~1 HEAD",
         r,
-        lambda: {"first": cli("diff", "HEAD~1", "HEAD", cwd=diff), "second": cli("diff", "HEAD~1", "HEAD", cwd=diff)},
+        lambda: {
+            "first": cli("diff", "HEAD~1", "HEAD", cwd=diff),
+            "second": cli("diff", "HEAD~1", "HEAD", cwd=diff),
+        },
         t,
         lambda: m.clear_caches(diff),
     )
     res["check"] = m.measure("check", r, lambda: cli("check"), t)
     for kind in ("filter", "top20", "all"):
         res[f"search_{kind}"] = m.measure(
-            f"search_runs {kind}", r, lambda kind=kind: search(sys.executable, SEARCH, kind, repo, t, None), t, clear
+            f"search_runs {kind}",
+            r,
+            lambda kind=kind: search(sys.executable, SEARCH, kind, repo, t, None),
+            t,
+            clear,
         )
     if not args.no_ui:
         res.update(measure_ui(args, gt, repo, n))
     return res
 
 
-def search(python: str, code: str, kind: str, cwd: Path, timeout: float, env: dict[str, str] | None) -> dict[str, float]:
+def search(
+    python: str, code: str, kind: str, cwd: Path, timeout: float, env: dict[str, str] | None
+) -> dict[str, float]:
     cmd = [python, "-c", code, kind, scale_data.FILTER, scale_data.TOP_METRIC]
     seconds, out = m.run(cmd, cwd, timeout, env)
     found = json.loads(out.strip().splitlines()[-1])
@@ -272,7 +321,9 @@ def measure_mlflow(args: argparse.Namespace, home: Path, n: int) -> dict[str, An
         res[f"search_{kind}"] = m.measure(
             f"mlflow search_runs {kind}",
             args.repeats,
-            lambda kind=kind: search(str(args.mlflow_python), MLFLOW_SEARCH, kind, home / "mlflow", args.timeout, env),
+            lambda kind=kind: search(
+                str(args.mlflow_python), MLFLOW_SEARCH, kind, home / "mlflow", args.timeout, env
+            ),
             args.timeout,
         )
     return res

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale_data  # noqa: E402
+import scale_data
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
@@ -44,6 +44,8 @@ def init_repo(repo: Path) -> None:
     """A project repository with one commit of code, as a user's would be."""
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
+    # no detached `git gc --auto` after a commit: it would run on into the next measurement
+    git(repo, "config", "gc.auto", "0")
     (repo / "train.py").write_text("print('training')\n", encoding="utf-8")
     (repo / "README.md").write_text("A project tracked with gittrack (scale benchmark).\n", encoding="utf-8")
     git(repo, "add", "-A")
@@ -61,7 +63,9 @@ def build_gittrack(repo: Path, seed: int, start: int, stop: int, workers: int) -
         used = {write_slice(repo, seed, a, b) for a, b in slices}
     else:
         with ProcessPoolExecutor(workers) as pool:
-            used = set(pool.map(write_slice, [repo] * len(slices), [seed] * len(slices), *zip(*slices)))
+            used = set(
+                pool.map(write_slice, [repo] * len(slices), [seed] * len(slices), *zip(*slices, strict=False))
+            )
     return ",".join(sorted(used))
 
 
@@ -135,7 +139,7 @@ def _internal_writer() -> Any:
 def _client_write(spec: scale_data.RunSpec, seed: int) -> None:
     """The same run through the public API (run id fixed by patching the id generator)."""
     import gittrack
-    from gittrack.entities import Metric, Param, RunTag
+    from gittrack.entities import Metric, Param
     from gittrack.store import ids
 
     client = _state.get("client") or _state.setdefault("client", gittrack.MlflowClient())
@@ -162,8 +166,17 @@ def build_mlflow(db: Path, seed: int, count: int) -> None:
     exp_ids = {name: store.create_experiment(name) for name in scale_data.EXPERIMENTS}
     store.engine.dispose()
     con = sqlite3.connect(db)
-    columns = {t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")] for t in ("runs", "latest_metrics", "metrics")}
-    rows: dict[str, list[dict[str, Any]]] = {"runs": [], "params": [], "tags": [], "metrics": [], "latest_metrics": []}
+    columns = {
+        t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
+        for t in ("runs", "latest_metrics", "metrics")
+    }
+    rows: dict[str, list[dict[str, Any]]] = {
+        "runs": [],
+        "params": [],
+        "tags": [],
+        "metrics": [],
+        "latest_metrics": [],
+    }
     for index in range(count):
         spec = scale_data.run_spec(seed, index)
         uid = spec.hex
@@ -193,7 +206,14 @@ def build_mlflow(db: Path, seed: int, count: int) -> None:
         for key, history in spec.metrics.items():
             for step, ts, value in history:
                 rows["metrics"].append(
-                    {"key": key, "value": value, "timestamp": ts, "run_uuid": uid, "step": step, "is_nan": False}
+                    {
+                        "key": key,
+                        "value": value,
+                        "timestamp": ts,
+                        "run_uuid": uid,
+                        "step": step,
+                        "is_nan": False,
+                    }
                 )
             step, ts, value = history[-1]
             rows["latest_metrics"].append(

@@ -3,6 +3,7 @@ server, sizes on disk, machine facts.  Only the standard library."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,7 +30,9 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def run(cmd: Sequence[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> tuple[float, str]:
+def run(
+    cmd: Sequence[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> tuple[float, str]:
     """Wall seconds of ``cmd`` in a new process (group); Timeout after ``timeout`` seconds,
     RuntimeError (with its stderr's end) when it fails.  Returns (seconds, stdout)."""
     start = time.perf_counter()
@@ -162,10 +165,16 @@ def sizes(repo: Path, runs: int) -> dict[str, Any]:
             dirnames.remove(".cache")
         files += len(filenames)
         content += sum(os.lstat(os.path.join(dirpath, f)).st_size for f in filenames)
-    disk = int(subprocess.run(["du", "-sk", "--exclude=.cache", str(repo / ".runs")], capture_output=True, text=True).stdout.split()[0])
+    disk = int(
+        subprocess.run(
+            ["du", "-sk", "--exclude=.cache", str(repo / ".runs")], capture_output=True, text=True
+        ).stdout.split()[0]
+    )
     objects = subprocess.run(["git", "count-objects", "-v"], cwd=repo, capture_output=True, text=True).stdout
     counts = dict(line.split(": ") for line in objects.strip().splitlines())
-    git_kib = int(subprocess.run(["du", "-sk", str(repo / ".git")], capture_output=True, text=True).stdout.split()[0])
+    git_kib = int(
+        subprocess.run(["du", "-sk", str(repo / ".git")], capture_output=True, text=True).stdout.split()[0]
+    )
     return {
         "runs": runs,
         "files": files,
@@ -189,8 +198,6 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = ""
-    try:
+    with contextlib.suppress(OSError, IndexError):
         mem = Path("/proc/meminfo").read_text().splitlines()[0].split(":", 1)[1].strip()
-    except (OSError, IndexError):
-        pass
     return {"cpu": model, "cores": os.cpu_count(), "memory": mem, "platform": sys.platform}
