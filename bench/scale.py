@@ -69,13 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {n} runs", file=sys.stderr, flush=True)
         home = store_home(args, n)
         result["build"][str(n)] = prepare_stores(args, home, n)
+        if args.build_only:
+            continue
         result["sizes"][str(n)] = m.sizes(home / "committed", n)
         result["gittrack"][str(n)] = measure_gittrack(args, gt, home, n)
         if args.mlflow_python:
             result["mlflow"][str(n)] = measure_mlflow(args, home, n)
         result["meta"]["finished"] = now()
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")  # after every N
-    print(f"wrote {args.out}", file=sys.stderr)
+    print("stores ready" if args.build_only else f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -94,6 +96,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mlflow-python", type=Path, default=BENCH / ".venv" / "bin" / "python")
     p.add_argument("--no-mlflow", action="store_true", help="skip MLflow's SQLite store")
     p.add_argument("--no-ui", action="store_true", help="skip gittrack ui")
+    p.add_argument("--build-only", action="store_true", help="build (or find) the stores, measure nothing")
     p.add_argument("--append", action="store_true", help="add these sizes to the results already in --out")
     args = p.parse_args(argv)
     if args.no_mlflow or not args.mlflow_python.exists():
@@ -144,15 +147,28 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def store_format() -> str:
-    """What the writer puts in a run, as a short key: a store is rebuilt when it changes."""
+    """What the writer puts in a run, as a short key: a store is rebuilt when it changes.
+
+    The relative paths of one family of runs' files, with the run ids and the (time-stamped)
+    names of experiment records replaced by placeholders, so the key is the same every time.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "r"
         scale_build.init_repo(repo)
         scale_build.build_gittrack(repo, 0, 0, scale_data.FAMILY, 1)
-        run = repo / ".runs" / scale_data.run_id(0, 0)
-        files = sorted(str(p.relative_to(repo / ".runs")) for p in (repo / ".runs").rglob("*") if p.is_file())
-        files = [f.replace(run.name, "RUN") for f in files if not f.startswith(".cache")]
-        return hashlib.sha1("\n".join(files).encode()).hexdigest()[:10]
+        store = repo / ".runs"
+        ids = {scale_data.run_id(0, i) for i in range(scale_data.FAMILY)}
+        files = set()
+        for path in store.rglob("*"):
+            parts = path.relative_to(store).parts
+            if not path.is_file() or parts[0] == ".cache":
+                continue
+            if parts[0] in ids:
+                parts = ("RUN", *parts[1:])
+            elif parts[0] == "experiments":
+                parts = (*parts[:-1], "RECORD")
+            files.add("/".join(parts))
+        return hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:10]
 
 
 def store_home(args: argparse.Namespace, n: int) -> Path:
