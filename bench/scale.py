@@ -72,11 +72,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.build_only:
             continue
         result["sizes"][str(n)] = m.sizes(home / "committed", n)
-        result["gittrack"][str(n)] = measure_gittrack(args, gt, home, n)
+
+        def save(result: dict[str, Any] = result) -> None:  # after every measurement
+            result["meta"]["finished"] = now()
+            args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+        m.SAVE = save
+        result["gittrack"][str(n)] = m.Saved()  # filled (and saved) one measurement at a time
+        measure_gittrack(args, gt, home, n, result["gittrack"][str(n)])
         if args.mlflow_python:
-            result["mlflow"][str(n)] = measure_mlflow(args, home, n)
-        result["meta"]["finished"] = now()
-        args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")  # after every N
+            result["mlflow"][str(n)] = m.Saved()
+            measure_mlflow(args, home, n, result["mlflow"][str(n)])
+        save()
     print("stores ready" if args.build_only else f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -223,10 +230,11 @@ def prepare_stores(args: argparse.Namespace, home: Path, n: int) -> dict[str, An
 # -- measurements --------------------------------------------------------------------------------
 
 
-def measure_gittrack(args: argparse.Namespace, gt: list[str], home: Path, n: int) -> dict[str, Any]:
+def measure_gittrack(
+    args: argparse.Namespace, gt: list[str], home: Path, n: int, res: dict[str, Any]
+) -> dict[str, Any]:
     t, r = args.timeout, args.repeats
     repo, scratch = home / "committed", home / "scratch"
-    res: dict[str, Any] = {}
 
     def cli(*words: str, cwd: Path = repo) -> float:
         return m.run([*gt, *words], cwd, t)[0]
@@ -330,9 +338,8 @@ def mlflow_env(home: Path) -> dict[str, str]:
     return env
 
 
-def measure_mlflow(args: argparse.Namespace, home: Path, n: int) -> dict[str, Any]:
+def measure_mlflow(args: argparse.Namespace, home: Path, n: int, res: dict[str, Any]) -> dict[str, Any]:
     env = mlflow_env(home)
-    res: dict[str, Any] = {}
     for kind in ("filter", "top20", "all"):
         res[f"search_{kind}"] = m.measure(
             f"mlflow search_runs {kind}",

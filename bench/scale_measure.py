@@ -22,6 +22,9 @@ from typing import Any
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+SAVE: Callable[[], None] | None = None  # called after every measurement (the driver saves its JSON)
+
+
 class Timeout(Exception):
     pass
 
@@ -88,6 +91,20 @@ def measure(
     shown = entry.get("median", entry["status"])
     print(f" {json.dumps(shown) if isinstance(shown, dict) else shown}", file=sys.stderr, flush=True)
     return entry
+
+
+class Saved(dict):  # type: ignore[type-arg]
+    """Measurements of one store size: every new entry calls :data:`SAVE`, so an interrupted
+    benchmark keeps what it measured."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if SAVE is not None:
+            SAVE()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
 
 def clear_caches(repo: Path) -> None:
