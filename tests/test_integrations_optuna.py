@@ -17,7 +17,7 @@ try:
 except ImportError:  # CI installs the dev extra, which holds it
     pytest.skip("Optuna is not installed: pip install 'gittrack[optuna]'", allow_module_level=True)
 
-from gittrack.integrations.optuna import STUDY_RUN_ATTR, GittrackCallback, start_study_run  # noqa: E402
+from gittrack.integrations.optuna import STUDY_RUN_ATTR, GittrackCallback, start_study_run
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

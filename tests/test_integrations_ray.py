@@ -4,6 +4,7 @@ child run per trial, with config, reported metrics and checkpoint references."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +23,14 @@ try:
 except ImportError:  # CI installs the dev extra, which holds ray[tune]
     pytest.skip("Ray Tune is not installed: pip install 'gittrack[ray]'", allow_module_level=True)
 
-from gittrack.integrations.ray import GittrackCallback  # noqa: E402
+from gittrack.integrations.ray import GittrackCallback
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    """One local Ray instance (one CPU, no dashboard) for the module's Tune runs."""
+    """One local Ray instance (one CPU, no dashboard) for the module's Tune runs; the
+    trainables below travel to Ray's workers by value (they cannot import a test module)."""
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
@@ -90,7 +93,9 @@ def failing(config: dict[str, Any]) -> None:
     raise RuntimeError("diverged")
 
 
-def test_a_failed_trial_is_a_failed_run_under_the_active_run(repo: Path, local_ray: None, tmp_path: Path) -> None:
+def test_a_failed_trial_is_a_failed_run_under_the_active_run(
+    repo: Path, local_ray: None, tmp_path: Path
+) -> None:
     import gittrack
 
     with gittrack.start_run(run_name="driver") as driver:
@@ -105,6 +110,10 @@ def test_a_failed_trial_is_a_failed_run_under_the_active_run(repo: Path, local_r
     runs = records(repo / ".runs")
     assert runs.pop(driver.info.run_id).status == "FINISHED"
     [trial] = runs.values()
-    assert (trial.status, trial.meta.parent_run_id, trial.params) == ("FAILED", driver.info.run_id, {"lr": 0.5})
+    assert (trial.status, trial.meta.parent_run_id, trial.params) == (
+        "FAILED",
+        driver.info.run_id,
+        {"lr": 0.5},
+    )
     assert trial.metrics["loss"].last == 1.0
     assert os.getpid() == trial.meta.pid  # written by the driver, not by the trial's worker

@@ -205,4 +205,3 @@ def _create_study_run(client: Client, study: Any, experiment: str | None, run_na
 
 def _ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
-

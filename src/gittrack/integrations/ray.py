@@ -35,7 +35,7 @@ BOOKKEEPING = frozenset(
 )
 
 
-class GittrackCallback(Callback):  # type: ignore[misc]
+class GittrackCallback(Callback):  # type: ignore[misc,unused-ignore]  # Any without Ray's types
     """Record every trial of a Tune run, from the driver, as a child run."""
 
     def __init__(
@@ -62,7 +62,13 @@ class GittrackCallback(Callback):  # type: ignore[misc]
         """The tune (parent) run's id, once :meth:`setup` ran."""
         return self._parent
 
-    def setup(self, **info: Any) -> None:
+    def setup(
+        self,
+        stop: Any = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
         if self._parent is not None:
             return
         current = active_run()
@@ -101,7 +107,9 @@ class GittrackCallback(Callback):  # type: ignore[misc]
         if metrics:
             self._client.log_metrics(run_id, metrics, step=step)
 
-    def on_checkpoint(self, iteration: int, trials: list[Any], trial: Any, checkpoint: Any, **info: Any) -> None:
+    def on_checkpoint(
+        self, iteration: int, trials: list[Any], trial: Any, checkpoint: Any, **info: Any
+    ) -> None:
         run_id = self._runs.get(trial.trial_id)
         if run_id is None:
             return
@@ -167,4 +175,3 @@ def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
