@@ -117,7 +117,8 @@ def measure(root: Path, runs: int, jobs: int, seed: int, inline: bool) -> dict[s
     out["git_status_s"] = timed(["git", "status", "--porcelain"], repo)
     clone = root / f"clone-{runs}{'-inline' if inline else ''}"
     shutil.rmtree(clone, ignore_errors=True)
-    out["clone_no_checkout_s"] = timed(["git", "clone", "-q", "--no-local", "--no-checkout", str(repo), str(clone)], root)
+    clone_cmd = ["git", "clone", "-q", "--no-local", "--no-checkout", str(repo), str(clone)]
+    out["clone_no_checkout_s"] = timed(clone_cmd, root)
     out["checkout_s"] = timed(["git", "checkout", "-q", "main"], clone)
     out["pack_kb"] = disk_kb(clone / ".git")
     out["load_after"] = os.getloadavg()
