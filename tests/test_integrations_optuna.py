@@ -136,3 +136,18 @@ def test_a_distributed_study_logs_every_worker_under_one_study_run(repo: Path) -
         trial = by_number[int(run.tags["optuna.trial_number"])]
         assert (run.params, run.metrics["value"].last) == (trial.params, trial.value)
     assert check(repo / ".runs").items == ()
+
+
+def test_a_worker_whose_store_lacks_the_shared_study_run_starts_its_own(repo: Path) -> None:
+    """Another machine's study run id (not in this clone's store): the worker's trials go
+    under a study run of its own, tagged with the study's name, rather than nowhere."""
+    study = optuna.create_study(study_name="elsewhere")
+    study.set_user_attr(STUDY_RUN_ATTR, "20261206-000000-0123456789ab")
+    callback = GittrackCallback()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, callbacks=[callback])
+    callback.end()
+    runs = records(repo / ".runs")
+    own = runs.pop(callback.study_run_id or "")
+    assert (own.meta.name, own.tags["optuna.study_name"]) == ("elsewhere", "elsewhere")
+    assert own.status == "FINISHED"
+    assert {r.meta.parent_run_id for r in runs.values()} == {own.run_id} and len(runs) == 2
