@@ -14,8 +14,8 @@ from tests.helpers import run_dirs
 
 try:
     import optuna
-except ImportError:  # CI installs the dev extra, which holds it
-    pytest.skip("Optuna is not installed: pip install 'gittrack[optuna]'", allow_module_level=True)
+except ImportError as exc:  # CI installs the dev extra, which holds it
+    pytest.skip(f"Optuna cannot be imported ({exc}): pip install 'gittrack[optuna]'", allow_module_level=True)
 
 from gittrack.integrations.optuna import STUDY_RUN_ATTR, GittrackCallback, start_study_run
 

@@ -20,8 +20,8 @@ from tests.helpers import run_dirs
 try:
     import ray
     from ray import tune
-except ImportError:  # CI installs the dev extra, which holds ray[tune]
-    pytest.skip("Ray Tune is not installed: pip install 'gittrack[ray]'", allow_module_level=True)
+except ImportError as exc:  # CI installs the dev extra, which holds ray[tune]
+    pytest.skip(f"Ray Tune cannot be imported ({exc}): pip install 'gittrack[ray]'", allow_module_level=True)
 
 from gittrack.integrations.ray import GittrackCallback
 
