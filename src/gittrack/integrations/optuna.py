@@ -105,7 +105,8 @@ class GittrackCallback:
             raise
         self._client.set_terminated(run_id, STATUS[state], end)
         if state == "COMPLETE" and self._own_run == parent:
-            self._log_best(study, trial.number)
+            with self._lock:
+                self._log_best(study, trial.number)
 
     def end(self, status: str = "FINISHED") -> None:
         """End the study run this callback started (a no-op when it used someone else's or
