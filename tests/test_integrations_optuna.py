@@ -151,3 +151,17 @@ def test_a_worker_whose_store_lacks_the_shared_study_run_starts_its_own(repo: Pa
     assert (own.meta.name, own.tags["optuna.study_name"]) == ("elsewhere", "elsewhere")
     assert own.status == "FINISHED"
     assert {r.meta.parent_run_id for r in runs.values()} == {own.run_id} and len(runs) == 2
+
+
+def test_threads_of_one_study_log_under_one_study_run(repo: Path) -> None:
+    """optimize(n_jobs=2) calls the callback from two threads: one study run, every trial once."""
+    callback = GittrackCallback()
+    study = optuna.create_study(study_name="threads")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8, n_jobs=2, callbacks=[callback])
+    callback.end()
+    runs = records(repo / ".runs")
+    parent = runs.pop(callback.study_run_id or "")
+    assert sorted(int(r.tags["optuna.trial_number"]) for r in runs.values()) == list(range(8))
+    assert {r.meta.parent_run_id for r in runs.values()} == {parent.run_id}
+    assert parent.metrics["best_value"].last == study.best_value
+    assert check(repo / ".runs").items == ()
