@@ -113,3 +113,20 @@ def test_any_environment_text_round_trips_under_its_digest(text: str) -> None:
         sha = environments.save(store, text)
         assert environments.save(store, text) == sha == environments.digest(text)
         assert (store / environments.relative_path(sha)).read_bytes() == text.encode("utf-8")
+
+
+def test_the_ui_run_page_names_the_environment_file(repo: Path) -> None:
+    from gittrack.store.reader import find_run_dir
+    from gittrack.ui.source import RevisionSource, RunSource
+
+    run_id = log_run("a")
+    store = repo / ".runs"
+    sha = read_run(store / run_id).meta.environment
+    source = RunSource(read_run(store / run_id), find_run_dir(store, run_id))
+    assert source.info()["environment_file"] == str(store / "environments" / f"{sha}.txt")
+    assert invoke("commit", "--all-finished").exit_code == 0
+    head = git(repo, "rev-parse", "HEAD")
+    at_rev = RevisionSource(
+        read_run(store / run_id), store / run_id, root=repo, sha=head, prefix=f".runs/{run_id}"
+    )
+    assert at_rev.info()["environment_file"] == f"{head}:.runs/environments/{sha}.txt"
