@@ -125,7 +125,6 @@ def measure(root: Path, runs: int, jobs: int, seed: int, inline: bool) -> dict[s
     out["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     out["git"] = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    shutil.rmtree(clone)
     return out
 
 
@@ -141,7 +140,8 @@ def main(argv: list[str]) -> None:
     result = measure(args.root, args.runs, args.jobs, args.seed, args.inline_environment)
     name = f"scale-{args.runs}{'-inline' if args.inline_environment else ''}.json"
     (args.root / name).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2), flush=True)
+    shutil.rmtree(args.root / f"clone-{args.runs}{'-inline' if args.inline_environment else ''}")
 
 
 if __name__ == "__main__":
