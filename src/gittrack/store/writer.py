@@ -23,7 +23,7 @@ from gittrack.errors import (
     ParamConflictError,
     RunStateError,
 )
-from gittrack.store import layout, names, yamlio
+from gittrack.store import environments, layout, names, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import (
@@ -91,8 +91,8 @@ class RunWriter:
             if git_diff:
                 # the diff holds the repo's exact bytes, decoded with surrogateescape
                 (staging / layout.GIT_DIFF).write_bytes(git_diff.encode("utf-8", "surrogateescape"))
-            if environment:
-                (staging / layout.ENVIRONMENT).write_text(environment, encoding="utf-8")
+            if environment:  # stored once per distinct capture; the run keeps its digest
+                meta = meta.with_changes(environment=environments.save(store, environment))
             while True:
                 (staging / layout.META).write_text(yamlio.dump(meta.to_dict()), encoding="utf-8")
                 run_dir = store / meta.run_id
