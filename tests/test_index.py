@@ -305,15 +305,21 @@ def test_the_index_is_never_the_source_of_truth(store: Path) -> None:
     db = sqlite3.connect(index_path(store))
     ghost = {"run_id": "20000101-000000-aaaaaa", "experiment_id": "exp", "lifecycle_stage": "active"}
     db.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?)", (ghost["run_id"], "-|-|-", "FINISHED", json.dumps(ghost))
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ghost["run_id"], "1:1", "-|-|-", "FINISHED", json.dumps(ghost), "[]", "[]", "exp", "active", 1.0),
     )
-    db.execute("UPDATE runs SET sig = 'bogus', row = ? WHERE run_id = ?", (json.dumps({"x": 1}), real.name))
+    db.execute("INSERT INTO cells VALUES ('params.alpha', ?, '1', 1.0, 0)", (ghost["run_id"],))
+    db.execute(
+        "UPDATE runs SET sig = 'bogus', fsig = 'bogus', row = ? WHERE run_id = ?",
+        (json.dumps({"x": 1}), real.name),
+    )
     db.commit()
     db.close()
     search_module.clear_memory()
     frame = query(store)
     assert frame["run_id"].tolist() == [real.name]
     assert frame["params.alpha"].tolist() == [1]
+    assert query(store, filter_string="params.alpha = 1")["run_id"].tolist() == [real.name]
 
 
 def test_a_read_only_cache_still_answers(store: Path) -> None:

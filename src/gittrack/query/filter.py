@@ -37,6 +37,7 @@ from gittrack.query.filter_parse import (
     parse_order_by,
     resolve_identifier,
 )
+from gittrack.query.cells import like_regex
 from gittrack.query.frame import DATASETS, NAN_METRICS
 from gittrack.query.schema import RUNS, Schema
 
@@ -45,6 +46,7 @@ __all__ = [
     "OrderKey",
     "filter_frame",
     "filter_mask",
+    "like_regex",
     "parse_filter",
     "parse_order_by",
     "resolve_identifier",
@@ -189,20 +191,6 @@ def _like(series: pd.Series, pattern: str, ignore_case: bool) -> Mask:
     texts, present = _texts(series)
     found = (regex.fullmatch(text) is not None for text in texts)
     return np.fromiter(found, dtype=bool, count=len(texts)) & present
-
-
-def like_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """Translate a SQL LIKE pattern into an anchored regex (use with fullmatch).
-
-    Only '%' and '_' are special; every other character is escaped, so user text
-    never reaches the regex engine as a pattern.  Runs of '%' collapse into one
-    '.*' to keep matching linear-ish on patterns such as '%%%%x'.
-    """
-    parts = []
-    for char in re.sub("%+", "%", pattern):
-        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-    flags = re.DOTALL | re.IGNORECASE if ignore_case else re.DOTALL
-    return re.compile("".join(parts), flags)
 
 
 def _texts(series: pd.Series) -> tuple[Texts, Mask]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,13 +107,23 @@ def search(
     their string form, as MLflow does; by default numbers sort as numbers.
     """
     from gittrack.query import filter as filt
+    from gittrack.query import indexed
     from gittrack.query.filter_parse import columns_of
 
     if view not in VIEWS:
         raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
     limit = _limit(max_results)
     keys = filt.parse_order_by(order_by)  # syntax errors surface before any reading
-    named = columns_of(filt.parse_filter(filter_string)) | {k.column for k in keys}
+    expr = filt.parse_filter(filter_string)
+    named = columns_of(expr) | {k.column for k in keys}
+    if rev is None and _use_index:
+        wanted = [experiments] if isinstance(experiments, str) else experiments
+        found = indexed.search_rows(
+            store, expr=expr, keys=keys, experiments=wanted, view=view, limit=limit,
+            deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
+        )  # fmt: skip
+        if found is not None:
+            return _frame_of(*found)
     frame = load_frame(store, rev=rev, warn=warn)
     if "artifact_uri" in named:
         frame = with_artifact_uris(frame, store)
@@ -130,6 +140,37 @@ def search(
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+_use_index = True  # False: every query takes the DataFrame path (tests compare the two)
+
+
+def _frame_of(rows: list[dict[str, Any]], columns: list[str], strings: set[str]) -> pd.DataFrame:
+    """The runs frame of the rows the index returned, with the whole store's columns and
+    the dtypes pandas gives them in the whole frame (``str`` where every value is a string,
+    in pandas versions that infer it)."""
+    import pandas as pd
+
+    text = _text_dtype()
+    data: dict[str, Any] = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        if name.startswith("metrics.") or name == "duration":
+            data[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+        elif name in ("start_time", "end_time"):
+            data[name] = pd.array(values, dtype="Int64")
+        elif name in strings:
+            data[name] = pd.array(values, dtype=text)
+        else:  # a Series keeps object: an array of strings only would be inferred as str
+            data[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _text_dtype() -> Any:
+    """The dtype pandas gives a column of strings (``str`` from pandas 3, else object)."""
+    import pandas as pd
+
+    return pd.DataFrame({"x": pd.array(["x"], dtype=object)}).dtypes["x"]  # noqa: PD901
 
 
 def with_artifact_uris(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
