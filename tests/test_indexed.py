@@ -30,12 +30,16 @@ _param = st.one_of(
     st.integers(-3, 3),
     st.sampled_from([0.5, -1.5, 1e20, math.inf, True, False, "x", "y", "1", "1.0", "nan", "", "é", "X"]),
 )
-_metric = st.one_of(st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, math.inf, -math.inf, math.nan]), st.integers(-2, 2))
+_metric = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, math.inf, -math.inf, math.nan]), st.integers(-2, 2)
+)
 _run = st.fixed_dictionaries(
     {
         "params": st.dictionaries(st.sampled_from(_KEYS), _param, max_size=3),
         "metrics": st.dictionaries(st.sampled_from(_KEYS), _metric, max_size=3),
-        "tags": st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(["x", "y", "X", "1", "ab%", "a_b"]), max_size=2),
+        "tags": st.dictionaries(
+            st.sampled_from(_KEYS), st.sampled_from(["x", "y", "X", "1", "ab%", "a_b"]), max_size=2
+        ),
         "status": st.sampled_from(["FINISHED", "FINISHED", "FAILED", "KILLED"]),
         "experiment": st.sampled_from(["e1", "e2"]),
         "start": st.integers(0, 3),
@@ -72,7 +76,9 @@ def make_run(store: Path, spec: dict[str, Any]) -> None:
 def _ident(draw: st.DrawFn) -> tuple[str, str]:
     kind = draw(st.sampled_from(["metrics", "params", "params", "tags", "attributes"]))
     if kind == "attributes":
-        return kind, draw(st.sampled_from(["status", "run_name", "experiment_id", "lifecycle_stage", "start_time"]))
+        return kind, draw(
+            st.sampled_from(["status", "run_name", "experiment_id", "lifecycle_stage", "start_time"])
+        )
     return kind, f"{kind}.`{draw(st.sampled_from([*_KEYS, 'zz']))}`"
 
 
@@ -87,8 +93,12 @@ def _filters(draw: st.DrawFn) -> str:
         if kind == "attributes":
             if ident == "start_time":
                 return f"attributes.start_time {draw(st.sampled_from(['<', '>=', '=']))} {1_700_000_000_001}"
-            return f"attributes.{ident} {draw(st.sampled_from(['=', '!=', 'LIKE', 'ILIKE']))} {draw(_strings)}"
-        shape = draw(st.sampled_from(["cmp", "in", "null", "like"] if kind != "metrics" else ["cmp", "in", "null"]))
+            return (
+                f"attributes.{ident} {draw(st.sampled_from(['=', '!=', 'LIKE', 'ILIKE']))} {draw(_strings)}"
+            )
+        shape = draw(
+            st.sampled_from(["cmp", "in", "null", "like"] if kind != "metrics" else ["cmp", "in", "null"])
+        )
         if shape == "null":
             return f"{ident} IS {draw(st.sampled_from(['', 'NOT ']))}NULL"
         if shape == "like":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gittrack.query.cells import like_regex
 from gittrack.query.filter_parse import (
     DATASET_KEYS,
     BoolOp,
@@ -37,7 +37,6 @@ from gittrack.query.filter_parse import (
     parse_order_by,
     resolve_identifier,
 )
-from gittrack.query.cells import like_regex
 from gittrack.query.frame import DATASETS, NAN_METRICS
 from gittrack.query.schema import RUNS, Schema
 

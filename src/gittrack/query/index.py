@@ -62,6 +62,7 @@ _INDEXES = (
 )
 RECENT_NS = 2_000_000_000  # a directory changed this recently also has its files' signatures checked
 
+_SNAPSHOT_SCHEMA = "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, sigs TEXT, columns TEXT)"
 Entry = tuple[str, str, str, dict[str, Any] | None]  # (stamp, file signature, status, row or None)
 Stamp = tuple[int, int, int] | None  # (inode, mtime ns, size) of the index file; None: no file
 
@@ -87,7 +88,7 @@ def signature(run_dir: Path | str) -> str:
 _SIGNED = (layout.META, layout.PARAMS, layout.TAGS, layout.INPUTS)
 
 
-def signatures(store: Path) -> dict[str, str]:
+def signatures(store: Path, *, ordered: bool = True) -> dict[str, str]:
     """Run id -> stamp for every run directory of the store, sorted by run id: the
     directory's inode and mtime, and for a directory changed within :data:`RECENT_NS` its
     files' :func:`signature` too.  One ``scandir`` and one ``stat`` per run."""
@@ -107,11 +108,11 @@ def signatures(store: Path) -> dict[str, str]:
                 st = entry.stat()
             except FileNotFoundError:
                 continue  # removed while listing
-            stamp = f"{st.st_ino}:{st.st_mtime_ns}"
             if st.st_mtime_ns >= recent:
-                stamp += "/" + signature(f"{base}/{name}")
-            found[name] = stamp
-    return dict(sorted(found.items()))
+                found[name] = f"{st.st_ino}:{st.st_mtime_ns}/" + signature(f"{base}/{name}")
+            else:
+                found[name] = f"{st.st_ino}:{st.st_mtime_ns}"
+    return dict(sorted(found.items())) if ordered else found
 
 
 def digest(sigs: dict[str, str]) -> str:
@@ -120,11 +121,6 @@ def digest(sigs: dict[str, str]) -> str:
     for run_id, sig in sigs.items():
         h.update(f"{run_id}={sig}\n".encode())
     return h.hexdigest()
-
-
-def load_rows(store: Path, warn: Callable[[str], None]) -> list[dict[str, Any]]:
-    """One frame row per readable run, from the index where it is fresh."""
-    return load(store, warn)[0]
 
 
 def load(
@@ -152,11 +148,11 @@ def _refresh(
     store: Path, warn: Callable[[str], None], sigs: dict[str, str] | None, *, rows: bool
 ) -> tuple[dict[str, Entry], bool]:
     known, indexed = _known(store, rows)
-    fresh: dict[str, Entry] = {}
+    fresh: dict[str, Entry | None] = {}
     changed: list[tuple[str, Entry]] = []
-    settled = True
+    misses: list[tuple[str, str, str]] = []  # (run id, stamp, file signature) to read
     base = str(store)
-    for run_id, sig in (signatures(store) if sigs is None else sigs).items():
+    for run_id, sig in (signatures(store, ordered=rows) if sigs is None else sigs).items():
         hit = known.get(run_id)
         usable = hit is not None and hit[0] != _UNSTORED and hit[2] != "RUNNING"
         if hit is not None and usable and (rows is False or hit[3] is not None):
@@ -166,76 +162,53 @@ def _refresh(
             fsig = signature(f"{base}/{run_id}")
             if fsig == hit[1]:  # the directory changed, not the files the row comes from
                 fresh[run_id] = (sig, fsig, hit[2], hit[3])
-                changed.append((run_id, fresh[run_id]))
+                changed.append((run_id, (sig, fsig, hit[2], hit[3])))
                 continue
         else:
             fsig = signature(f"{base}/{run_id}")
-        try:
-            record = read_run(store / run_id)
-        except (CorruptRunError, OSError, UnicodeDecodeError) as exc:
-            warn(f"skipping run {run_id}: {exc}")
+        fresh[run_id] = None  # keeps the run's place; filled below
+        misses.append((run_id, sig, fsig))
+    settled = True
+    for (run_id, sig, fsig), (row, status, problem) in zip(misses, _read_all(store, misses), strict=True):
+        if row is None:
+            warn(f"skipping run {run_id}: {problem}")
             settled = False
+            del fresh[run_id]
             continue
-        row = record_row(record)
         storable = _encode(row) is not None and cells_of(row) is not None
-        entry = (sig if storable else _UNSTORED, fsig, record.status, row)
+        entry = (sig if storable else _UNSTORED, fsig, status, row)
         changed.append((run_id, entry))
-        settled = settled and record.status != "RUNNING" and storable
+        settled = settled and status != "RUNNING" and storable
         fresh[run_id] = entry
+    done = {k: v for k, v in fresh.items() if v is not None}
     written = True
-    if changed or fresh.keys() != indexed:
-        written = _write_index(store, fresh, changed)
-    (_memory if rows else _stamps)[store] = (_stamp(_path(store)), fresh)
-    return fresh, settled if rows else written
+    if changed or done.keys() != indexed:
+        written = _write_index(store, done, changed)
+    (_memory if rows else _stamps)[store] = (_stamp(_path(store)), done)
+    return done, settled if rows else written
 
 
-# -- the snapshot: the whole frame's columns, for a cold query that finds nothing changed -----
+Read = tuple[dict[str, Any] | None, str, str]  # (frame row or None, status, problem)
+POOL_FROM = 2000  # a refresh reading at least this many runs reads them on every core
 
-_SNAPSHOT_SCHEMA = "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, sigs TEXT, columns TEXT)"
+
+def _read_all(store: Path, misses: list[tuple[str, str, str]]) -> list[Read]:
+    """The rows of the runs to read: here, or for many (a cold index) on every core."""
+    from gittrack.query.pool import read_all
+
+    return read_all(store, [m[0] for m in misses], _read_one, _read_chunk, POOL_FROM)
 
 
-def load_snapshot(store: Path, sigs: dict[str, str]) -> dict[str, list[Any]] | None:
-    """The frame columns saved with exactly these run signatures, else None.
+def _read_chunk(store: str, ids: list[str]) -> list[Read]:
+    return [_read_one(Path(store), run_id) for run_id in ids]
 
-    A cold query whose runs all match it skips decoding one index row per run and
-    building the frame row by row.  Only settled results are saved (see :func:`load`).
-    """
-    path = _path(store)
-    if not path.exists():
-        return None
+
+def _read_one(store: Path, run_id: str) -> Read:
     try:
-        db = _connect(path)
-        try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                return None
-            found = db.execute("SELECT sigs, columns FROM snapshot WHERE id = 1").fetchone()
-        finally:
-            db.close()
-        if found is None or found[0] != digest(sigs):
-            return None
-        columns = json.loads(found[1])
-    except (sqlite3.Error, ValueError):
-        return None  # locked, or damaged: the row-by-row path decides what to do
-    return columns if isinstance(columns, dict) else None
-
-
-def save_snapshot(store: Path, sigs: dict[str, str], columns: dict[str, list[Any]]) -> None:
-    """Remember the frame of a settled result; best effort (skipped when locked)."""
-    if not sigs:
-        return  # an empty store gets no cache folder
-    path = _path(store)
-    db = _open_for_writing(store, path)
-    if db is None:
-        return
-    try:
-        values = (digest(sigs), json.dumps(columns))
-        db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", values)
-    except sqlite3.OperationalError:
-        pass  # locked by another process: it is writing one as good
-    except sqlite3.DatabaseError:
-        _discard(path)
-    finally:
-        db.close()
+        record = read_run(store / run_id)
+    except (CorruptRunError, OSError, UnicodeDecodeError) as exc:
+        return None, "", str(exc)
+    return record_row(record), record.status, ""
 
 
 def _known(store: Path, rows: bool = True) -> tuple[dict[str, Entry], set[str]]:
@@ -254,6 +227,11 @@ def _known(store: Path, rows: bool = True) -> tuple[dict[str, Entry], set[str]]:
         return stamps[1], set(stamps[1])
     stored = _read_index(store, rows)
     return {**(memo[1] if memo else {}), **stored}, set(stored)
+
+
+def path(store: Path) -> Path:
+    """The index file of ``store``."""
+    return _path(store)
 
 
 def _path(store: Path) -> Path:
@@ -294,7 +272,8 @@ def _read_index(store: Path, rows: bool = True) -> dict[str, Entry]:
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return {}
-            found = db.execute(f"SELECT run_id, sig, fsig, status, {'row' if rows else 'NULL'} FROM runs")
+            column = "row" if rows else "NULL"
+            found = db.execute(f"SELECT run_id, sig, fsig, status, {column} FROM runs")  # noqa: S608
             if not rows:
                 return {r[0]: (r[1], r[2], r[3], None) for r in found}
             entries = {r[0]: (r[1], r[2], r[3], json.loads(r[4])) for r in found}

@@ -52,10 +52,12 @@ def search_rows(
     deleted: set[str],
     params_as_text: bool,
     warn: Callable[[str], None],
+    fresh: bool = False,
 ) -> tuple[list[dict[str, Any]], list[str], set[str]] | None:
     """The frame rows matching, sorted and limited, every column of the store's frame (the
     DataFrame path's columns) and the columns holding only strings there; None when the
-    DataFrame path must answer."""
+    DataFrame path must answer.  ``fresh``: the caller has just had :func:`present_keys`
+    answer for it, so the index is up to date."""
     try:
         where, args = _scope(experiments, view, deleted)
         if expr is not None:
@@ -64,13 +66,14 @@ def search_rows(
         joins, order, join_args = _order(keys, deleted, params_as_text)
     except _Unsupported:
         return None
-    if not index.refresh(store, warn):
+    if not fresh and not index.refresh(store, warn):
         return None
     db = _open(store)
     if db is None:
         return None
     try:
-        query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"
+        # the SQL is built from fixed fragments; every value from the query is a bound parameter
+        query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
@@ -87,7 +90,12 @@ def search_rows(
 
 
 def present_keys(
-    store: Path, *, experiments: Sequence[str] | None, view: str, deleted: set[str], warn: Callable[[str], None]
+    store: Path,
+    *,
+    experiments: Sequence[str] | None,
+    view: str,
+    deleted: set[str],
+    warn: Callable[[str], None],
 ) -> tuple[bool, set[str]] | None:
     """Whether any run is in scope, and the ``params.``/``metrics.``/``tags.`` columns some
     run in scope has a value for (:func:`gittrack.query.keys.present_columns` of the
@@ -99,13 +107,33 @@ def present_keys(
     if db is None:
         return None
     try:
-        found = db.execute(f"SELECT DISTINCT r.filled FROM runs r WHERE {where}", args).fetchall()
+        query = f"SELECT DISTINCT r.filled FROM runs r WHERE {where}"  # noqa: S608 - values are bound
+        found = db.execute(query, args).fetchall()
     except sqlite3.Error:
         return None
     finally:
         db.close()
     keys = {k for (text,) in found for k in json.loads(text)}
     return bool(found), {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+
+
+def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int] | None:
+    """:func:`gittrack.query.search.experiment_starts` from the index; None: use the frame."""
+    if not index.refresh(store, warn):
+        return None
+    db = _open(store)
+    if db is None:
+        return None
+    try:
+        query = "SELECT exp, MIN(start) FROM runs WHERE exp IS NOT NULL GROUP BY exp"
+        found = db.execute(query).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    if any(start is None for _exp, start in found):
+        return None  # an experiment whose runs have no start time: the frame says what that means
+    return {str(exp): int(start) for exp, start in found}
 
 
 def _open(store: Path) -> sqlite3.Connection | None:
@@ -187,7 +215,7 @@ def _condition(expr: Expr, deleted: set[str]) -> tuple[str, list[Any]]:
         has = "r.run_id IN (SELECT run_id FROM cells WHERE col = ?)"
         return (has if expr.negated else f"NOT {has}"), [column]
     cond, args = _cell_condition(expr, metric=ident.kind == "metrics")
-    return f"r.run_id IN (SELECT run_id FROM cells WHERE col = ? AND ({cond}))", [column, *args]
+    return f"r.run_id IN (SELECT run_id FROM cells WHERE col = ? AND ({cond}))", [column, *args]  # noqa: S608
 
 
 def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, list[Any]]:
@@ -196,7 +224,9 @@ def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, l
         floats = [float(v) for v in expr.values if not isinstance(v, str)]
         parts = []
         if strings:
-            parts.append((f"txt {'NOT ' if expr.negated else ''}IN ({', '.join('?' * len(strings))})", strings))
+            parts.append(
+                (f"txt {'NOT ' if expr.negated else ''}IN ({', '.join('?' * len(strings))})", strings)
+            )
         if floats:
             marks = ", ".join("?" * len(floats))
             if expr.negated:
@@ -208,11 +238,15 @@ def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, l
         return joined, [a for p in parts for a in p[1]]
     if expr.op in ("LIKE", "ILIKE"):
         return "gt_like(?, ?, txt)", [str(expr.value), int(expr.op == "ILIKE")]
+    op = _SQL_OPERATORS[expr.op]
     if isinstance(expr.value, str):
-        return f"txt {expr.op} ?", [expr.value]
-    if metric and expr.op == "!=":
+        return f"txt {op} ?", [expr.value]
+    if metric and op == "!=":
         return "(num != ? OR nan = 1)", [float(expr.value)]
-    return f"num {expr.op} ?", [float(expr.value)]
+    return f"num {op} ?", [float(expr.value)]
+
+
+_SQL_OPERATORS = {op: op for op in ("=", "!=", "<", "<=", ">", ">=")}
 
 
 def _order(keys: Sequence[OrderKey], deleted: set[str], params_as_text: bool) -> tuple[str, str, list[Any]]:

@@ -24,7 +24,7 @@ def load_frame(
 
     if rev is not None:
         return _frame_at(store, rev, warn or _warn)
-    from gittrack.query import index
+    from gittrack.query import index, snapshot
     from gittrack.query.frame import columns_from_rows, frame_from_columns
 
     sigs = index.signatures(store)
@@ -32,13 +32,13 @@ def load_frame(
     cached = _frames.get(store)
     if cached is not None and cached[:2] == (stamp, sigs):
         return cached[2]  # callers select and sort into new frames; they never modify this one
-    columns = index.load_snapshot(store, sigs)
+    columns = snapshot.load_snapshot(store, sigs)
     settled = columns is not None
     if columns is None:
         rows, settled = index.load(store, warn or _warn, sigs)
         columns = columns_from_rows(rows)
         if settled:
-            index.save_snapshot(store, sigs, columns)
+            snapshot.save_snapshot(store, sigs, columns)
     frame = frame_from_columns(columns)
     if settled:  # keyed on the index file too, so a deleted or damaged index gets rebuilt
         _frames[store] = (index.stamp(store), sigs, frame)
@@ -100,11 +100,13 @@ def search(
     rev: str | None = None,
     warn: Callable[[str], None] | None = None,
     params_as_text: bool = False,
+    index_fresh: bool = False,
 ) -> pd.DataFrame:
     """Runs matching ``filter_string`` in ``experiments``, sorted by ``order_by``.
 
     Runs of a deleted experiment count as deleted.  ``params_as_text`` sorts params by
-    their string form, as MLflow does; by default numbers sort as numbers.
+    their string form, as MLflow does; by default numbers sort as numbers.  ``index_fresh``:
+    the caller has just brought the run index up to date (``gittrack ls``'s key check).
     """
     from gittrack.query import filter as filt
     from gittrack.query import indexed
@@ -121,6 +123,7 @@ def search(
         found = indexed.search_rows(
             store, expr=expr, keys=keys, experiments=wanted, view=view, limit=limit,
             deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
+            fresh=index_fresh,
         )  # fmt: skip
         if found is not None:
             return _frame_of(*found)
@@ -143,6 +146,16 @@ def search(
 
 
 _use_index = True  # False: every query takes the DataFrame path (tests compare the two)
+
+
+def uses_index() -> bool:
+    """Whether queries of the work tree may be answered in SQL over the index."""
+    return _use_index
+
+
+def deleted_experiments(store: Path) -> set[str]:
+    """The names of the store's deleted experiments (their runs count as deleted)."""
+    return _deleted_experiments(store)
 
 
 def _frame_of(rows: list[dict[str, Any]], columns: list[str], strings: set[str]) -> pd.DataFrame:
@@ -170,7 +183,7 @@ def _text_dtype() -> Any:
     """The dtype pandas gives a column of strings (``str`` from pandas 3, else object)."""
     import pandas as pd
 
-    return pd.DataFrame({"x": pd.array(["x"], dtype=object)}).dtypes["x"]  # noqa: PD901
+    return pd.DataFrame({"x": pd.array(["x"], dtype=object)}).dtypes["x"]
 
 
 def with_artifact_uris(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
@@ -203,6 +216,12 @@ def _mark_deleted(frame: pd.DataFrame, deleted: set[str]) -> pd.DataFrame:
 
 def experiment_starts(store: Path) -> dict[str, int]:
     """Each experiment that has runs (deleted ones too), with its earliest run's start time."""
+    if _use_index:
+        from gittrack.query import indexed
+
+        found = indexed.experiment_starts(store, _warn)
+        if found is not None:
+            return found
     frame = load_frame(store)
     if frame.empty:
         return {}
