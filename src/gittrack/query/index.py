@@ -70,6 +70,7 @@ Stamp = tuple[int, int, int] | None  # (inode, mtime ns, size) of the index file
 # SQLite too.  It is dropped when the index file changes (deleted, replaced, rewritten).
 _memory: dict[Path, tuple[Stamp, dict[str, Entry]]] = {}
 _stamps: dict[Path, tuple[Stamp, dict[str, Entry]]] = {}  # the same, rows left out (refresh)
+_clean: dict[Path, tuple[Stamp, dict[str, str]]] = {}  # stamps of the last complete refresh
 
 
 def signature(run_dir: Path | str) -> str:
@@ -137,8 +138,15 @@ def refresh(store: Path, warn: Callable[[str], None]) -> bool:
     """Bring the index up to date with the run directories without decoding its rows; True
     when it then holds every readable run (none left out as unstorable), so that
     :mod:`gittrack.query.indexed` can answer from it."""
-    fresh, written = _refresh(store, warn, None, rows=False)
-    return written and all(e[0] != _UNSTORED for e in fresh.values())
+    sigs = signatures(store, ordered=False)
+    clean = _clean.get(store)
+    if clean is not None and clean[0] == _stamp(_path(store)) and clean[1] == sigs:
+        return True  # the same directories as the last complete refresh, none RUNNING
+    fresh, written = _refresh(store, warn, sigs, rows=False)
+    complete = written and all(e[0] != _UNSTORED for e in fresh.values())
+    if complete and len(fresh) == len(sigs) and all(e[2] != "RUNNING" for e in fresh.values()):
+        _clean[store] = (_stamp(_path(store)), sigs)
+    return complete
 
 
 _UNSTORED = "\x00"  # the stamp of a run read this time whose row the index cannot hold
@@ -393,3 +401,4 @@ def clear_memory() -> None:
     """Forget the in-process memo of index entries."""
     _memory.clear()
     _stamps.clear()
+    _clean.clear()

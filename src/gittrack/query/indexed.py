@@ -222,7 +222,7 @@ def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, l
     if isinstance(expr, Membership):
         strings = [v for v in expr.values if isinstance(v, str)]
         floats = [float(v) for v in expr.values if not isinstance(v, str)]
-        parts = []
+        parts: list[tuple[str, list[Any]]] = []
         if strings:
             parts.append(
                 (f"txt {'NOT ' if expr.negated else ''}IN ({', '.join('?' * len(strings))})", strings)

@@ -1,7 +1,10 @@
 """The query engine: load the runs frame, then filter, sort and limit it.
 
 The CLI, the Python API (``search_runs``, ``Client``) and the UI all call
-:func:`search`, so a filter means the same thing everywhere.
+:func:`search`, so a filter means the same thing everywhere.  A query of the work tree is
+answered in SQL over the run index (:mod:`gittrack.query.indexed`), which decodes only the
+rows returned; what that path does not cover goes through the whole runs frame.  Both
+give identical frames (``tests/test_indexed.py``).
 """
 
 from __future__ import annotations
