@@ -25,7 +25,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gittrack.query import index
 from gittrack.query.cells import like_regex
@@ -35,6 +35,9 @@ from gittrack.store import layout
 _TIEBREAKERS = (OrderKey("start_time", ascending=False), OrderKey("run_id", ascending=True))
 _NUMERIC = frozenset({"start_time", "end_time", "duration"})
 _STRING_COLUMNS = ("run_id", "experiment_id", "lifecycle_stage")
+
+
+T = TypeVar("T")
 
 
 class _Unsupported(Exception):
@@ -77,7 +80,7 @@ def search_rows(
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
-        columns, strings = _columns(db)
+        columns, strings = _memoised(store, "columns", lambda: _columns(db))
     except sqlite3.Error:
         return None  # locked or damaged meanwhile: the DataFrame path answers
     finally:
@@ -126,7 +129,7 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
         return None
     try:
         query = "SELECT exp, MIN(start) FROM runs WHERE exp IS NOT NULL GROUP BY exp"
-        found = db.execute(query).fetchall()
+        found = _memoised(store, "starts", lambda: db.execute(query).fetchall())
     except sqlite3.Error:
         return None
     finally:
@@ -134,6 +137,26 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
     if any(start is None for _exp, start in found):
         return None  # an experiment whose runs have no start time: the frame says what that means
     return {str(exp): int(start) for exp, start in found}
+
+
+# Answers that depend only on the index file's content, by (store, what): kept while the
+# file is the one they were computed from (a refresh that changes nothing leaves it alone).
+_memo: dict[tuple[Path, str], tuple[index.Stamp, Any]] = {}
+
+
+def _memoised(store: Path, what: str, compute: Callable[[], T]) -> T:
+    stamp = index.stamp(store)
+    kept = _memo.get((store, what))
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]  # type: ignore[no-any-return]
+    value = compute()
+    _memo[(store, what)] = (stamp, value)
+    return value
+
+
+def clear_memory() -> None:
+    """Forget the memoised answers."""
+    _memo.clear()
 
 
 def _open(store: Path) -> sqlite3.Connection | None:

@@ -85,9 +85,10 @@ _frames: dict[Path, tuple[object, dict[str, str], pd.DataFrame]] = {}
 
 def clear_memory() -> None:
     """Forget every in-process memo of runs (tests; a long-lived process that wants a cold read)."""
-    from gittrack.query import index
+    from gittrack.query import index, indexed
 
     index.clear_memory()
+    indexed.clear_memory()
     _frames.clear()
     _rev_frames.clear()
 
