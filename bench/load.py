@@ -20,6 +20,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,15 +103,16 @@ def log_all(root: Path, procs: int, runs: int, steps: int) -> list[str]:
     return failures
 
 
-def verify(store: Path, procs: int, runs: int, steps: int) -> list[str]:
-    """Every run present once, FINISHED, with all its rows and nothing of another run's."""
+def verify(store: Path, procs: int, runs: int, steps: int, skip: Collection[str] = ()) -> list[str]:
+    """Every run present once, FINISHED, with all its rows and nothing of another run's
+    (the runs named in ``skip``, of processes killed on purpose, are left out)."""
     from gittrack.errors import CorruptRunError
     from gittrack.store.metric_csv import metric_files, read_history
     from gittrack.store.reader import read_run, run_dirs
 
     problems: list[str] = []
     seen: dict[tuple[int, int], str] = {}
-    dirs = run_dirs(store)
+    dirs = [d for d in run_dirs(store) if d.name not in skip]
     if len(dirs) != procs * runs:
         problems.append(f"{len(dirs)} run directories, expected {procs * runs}")
     for run_dir in dirs:

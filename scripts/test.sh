@@ -8,6 +8,9 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_get update && apt_get install -y chromium
 fi
 cd "$ROOT"
+# MLflow itself (pinned) in bench/.venv, with gittrack editable from this checkout: the MLflow
+# store plugin tests, the models cross-load tests and the benchmarks drive real MLflow there.
+bash "$ROOT/bench/setup.sh"
 # ruff and mypy are pinned in the dev extra, so a new release cannot turn main red
 python -m ruff check src tests bench scripts
 python -m ruff format --check --quiet src tests bench scripts

@@ -42,6 +42,12 @@ def dump(data: Any, *, sort_keys: bool = False) -> str:
     )
 
 
+def dump_like_mlflow(data: Any) -> str:
+    """``data`` as MLflow's ``log_dict`` writes a ``.yaml`` artifact (sorted keys, indent 2,
+    non-ASCII escaped), so both front doors write the same bytes."""
+    return yaml.safe_dump(data, indent=2, default_flow_style=False)
+
+
 def dump_entry(key: str, value: Any) -> str:
     """One ``key: value`` entry, ready to append to a YAML mapping file.
 

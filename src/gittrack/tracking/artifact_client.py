@@ -63,11 +63,12 @@ class ArtifactClient:
         )
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
-        """Write ``dictionary`` as YAML (``.yaml``/``.yml``) or JSON (anything else), as MLflow does."""
+        """Write ``dictionary`` as YAML (``.yaml``/``.yml``) or JSON (anything else), byte for
+        byte as MLflow does (JSON without a final newline)."""
         if artifact_file.endswith((".yaml", ".yml")):
-            text = yamlio.dump(dictionary) or "{}\n"
+            text = yamlio.dump_like_mlflow(dictionary)
         else:
-            text = json.dumps(dictionary, indent=2, default=str) + "\n"
+            text = json.dumps(dictionary, indent=2, default=str)
         self.log_text(run_id, text, artifact_file)
 
     def log_figure(
