@@ -9,6 +9,7 @@ first byte is written.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -165,6 +166,7 @@ class RunWriter:
         with open(self.run_dir / filename, "ab", buffering=0) as handle:
             handle.write(data)
         self._sizes[filename] += len(data)
+        touch_run(self.run_dir)
 
     # -- metrics ----------------------------------------------------------------------------
 
@@ -363,3 +365,10 @@ def drop_torn_tail(path: Path) -> int | None:
 
 
 _MISSING = object()
+
+
+def touch_run(run_dir: Path) -> None:
+    """Mark the run directory changed after an append (which leaves its mtime alone), so the
+    run index (:mod:`gittrack.query.index`) reads the run again; best effort."""
+    with contextlib.suppress(OSError):
+        os.utime(run_dir)
