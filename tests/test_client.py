@@ -243,7 +243,8 @@ def test_get_run(runs: dict[float, str]) -> None:
     assert run.data.metrics == {"rmse": 6.2}
     assert run.data.tags["dev"] == "alice"
     assert run.data.tags["mlflow.runName"] == run.info.run_name
-    assert MlflowClient().get_run(runs[6.2][:18]).info.run_id == runs[6.2]  # unique prefix
+    prefix = runs[6.2][:22]  # the time and 6 of 12 random hex digits: unique among these runs
+    assert MlflowClient().get_run(prefix).info.run_id == runs[6.2]
     with pytest.raises(RunNotFoundError):
         MlflowClient().get_run("19990101-000000-000000")
 
