@@ -271,7 +271,9 @@ def test_git_processes_do_not_grow_with_the_number_of_runs(
     many = count_git(git_calls, lambda: search(store, rev="HEAD"))
     assert len(search(store, rev="HEAD")) == 14
     assert len(many) == len(few), (few, many)
-    assert len(many) <= 6, many
+    # rev-parse (commit, store tree), diff-tree against a cached tree, ls-tree + cat-file
+    # of the summaries, ls-tree + cat-file of RUNNING runs' CSVs
+    assert len(many) <= 7, many
     assert not any(call.split()[0] in ("checkout", "switch", "stash", "reset") for call in many)
 
 

@@ -27,7 +27,15 @@ from gittrack.git.index import (
     uncommitted_paths,
 )
 from gittrack.git.remote import strip_credentials
-from gittrack.git.revisions import list_tree, list_tree_sizes, read_blob, read_tree_files, resolve_revision
+from gittrack.git.revisions import (
+    changed_entries,
+    list_tree,
+    list_tree_sizes,
+    read_blob,
+    read_tree_files,
+    resolve_revision,
+    tree_id,
+)
 from gittrack.git.worktree import add_worktree, apply_patch, remove_worktree
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "add_worktree",
     "apply_patch",
     "capture",
+    "changed_entries",
     "changed_tracked_files",
     "clear_capture_cache",
     "commit_paths",
@@ -52,5 +61,6 @@ __all__ = [
     "stage",
     "staged_paths",
     "strip_credentials",
+    "tree_id",
     "uncommitted_paths",
 ]
