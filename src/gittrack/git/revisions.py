@@ -143,9 +143,14 @@ def tree_id(root: Path, rev: str, path: str) -> str | None:
     """The object id of directory ``path`` (relative to the work-tree root) at ``rev``;
     None when there is no such directory there (the id names its whole content)."""
     check_rev(rev)
-    proc = run_git(root, ["rev-parse", "--verify", "--quiet", f"{rev}:{normalise_prefix(path)}^{{tree}}"])
-    if proc.returncode == 0:
-        return proc.stdout.decode().strip()
+    proc = run_git(
+        root,
+        ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        stdin=f"{rev}:{normalise_prefix(path)}\n".encode(),
+    )
+    oid, _, kind = proc.stdout.decode().strip().partition(" ")
+    if proc.returncode == 0 and kind == "tree":
+        return oid
     resolve_revision(root, rev)  # an unknown revision is an error, a missing directory is not
     return None
 
