@@ -357,7 +357,8 @@ def test_run_id_that_does_not_match_its_directory(tmp_path: Path) -> None:
     messages = [i.message for i in check(store).items]
     assert any(
         m.endswith(
-            "; fix: rename the directory to '20260101-000000-aaaaaa', or set run_id to '20260101-000000-bbbbbb'"
+            "; fix: rename the directory to '20260101-000000-aaaaaa',"
+            " or set run_id to '20260101-000000-bbbbbb'"
         )
         for m in messages
     ), messages

@@ -35,7 +35,9 @@ _summaries = st.builds(
     name=_texts | st.sampled_from(["yes", "null", "1.5", "0123", "r1", "a b", "it's", "~"]),
     experiment=_texts | st.sampled_from(["Default", "linear-fit", "on"]),
     status=st.sampled_from(["FINISHED", "FAILED", "KILLED", "RUNNING"]),
-    metrics=st.dictionaries(_texts | st.sampled_from(["rmse", "sub/acc", "val.loss", "1"]), _summaries, max_size=4),
+    metrics=st.dictionaries(
+        _texts | st.sampled_from(["rmse", "sub/acc", "val.loss", "1"]), _summaries, max_size=4
+    ),
     start=st.integers(0, 4 * 10**12),
 )
 def test_the_fast_read_agrees_with_the_yaml_parser(
