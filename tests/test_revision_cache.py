@@ -73,8 +73,9 @@ def test_cold_warm_and_patched_reads_equal_the_straight_read(repo: Path) -> None
         assert same(got[0], want[0])
         assert got[1] == want[1] == ({"other"} if sha == second else set())
         assert got[2] == want[2] and len(want[2]) == (1 if sha == second else 0)
-    files = sorted((store / layout.CACHE_DIR / revision_cache.FOLDER).glob("*.json"))
-    assert {f.stem for f in files} == {git(repo, "rev-parse", f"{s}:.runs") for s in (first, second)}
+    files = sorted((store / layout.CACHE_DIR / revision_cache.FOLDER).glob("*" + revision_cache.SUFFIX))
+    trees = {git(repo, "rev-parse", f"{s}:.runs") for s in (first, second)}
+    assert {f.name.removesuffix(revision_cache.SUFFIX) for f in files} == trees
     assert second not in git(repo, "status", "--porcelain", "--untracked-files=all")
 
 
@@ -84,9 +85,10 @@ def test_a_damaged_cache_file_is_read_around(repo: Path) -> None:
     sha = commit_all(repo, "three")
     want = straight(store, sha)
     cached(store, sha)
-    for path in (store / layout.CACHE_DIR / revision_cache.FOLDER).glob("*.json"):
+    for path in (store / layout.CACHE_DIR / revision_cache.FOLDER).glob("*" + revision_cache.SUFFIX):
         path.write_text("{not json")
     assert same(cached(store, sha)[0], want[0])
+    assert same(cached(store, sha)[0], want[0])  # rewritten whole
 
 
 def test_diff_from_the_cache_equals_diff_from_git(repo: Path) -> None:
