@@ -74,7 +74,7 @@ def commit_paths(root: Path, message: str, paths: Sequence[str], *, staged_only:
     must be known to git (staged first).
     """
     if staged_only:
-        git_output(root, ["commit", "--quiet", "-m", message])
+        git_output(root, ["commit", "--quiet", "--untracked-files=no", "-m", message])
     else:
         args = ["commit", "--only", "--quiet", "-m", message, "--pathspec-from-file=-", "--pathspec-file-nul"]
         git_output(root, args, stdin=_literal_paths(paths))
