@@ -399,3 +399,39 @@ def test_staging_directory_of_a_dead_start_is_removed_and_a_live_one_kept(tmp_pa
     ]
     assert not dead.exists() and live.exists()
     assert report.runs == 3  # staging directories are not runs
+
+
+def test_two_runs_merged_into_one_directory_are_reported_with_the_fix(repo: Path) -> None:
+    """Two branches log a run under the same id; the merge conflicts in meta.yaml and check
+    names the collision (not just the conflict markers) and how to separate the runs."""
+    import gittrack as api
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    def log(name: str, rmse: float) -> str:
+        with api.start_run(run_name=name) as run:
+            api.log_metric("rmse", rmse)
+        return run.info.run_id
+
+    api.set_experiment("exp")
+    git("add", "-A")
+    git("commit", "-q", "-m", "experiment", "--allow-empty")
+    git("checkout", "-q", "-b", "other")
+    theirs = log("theirs", 0.5)
+    git("add", "-A")
+    git("commit", "-q", "-m", "their run")
+    git("checkout", "-q", "main")
+    ours = log("ours", 0.25)
+    (repo / ".runs" / ours).rename(repo / ".runs" / theirs)  # the same id drawn on both branches
+    meta = repo / ".runs" / theirs / "meta.yaml"
+    meta.write_text(meta.read_text().replace(ours, theirs))
+    git("add", "-A")
+    git("commit", "-q", "-m", "our run")
+    subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)  # conflicts
+    items = check(repo / ".runs").items
+    [claim] = [i for i in items if i.kind == "id-collision"]
+    assert claim.path == f".runs/{theirs}/meta.yaml"
+    assert claim.message.startswith(f"two runs claim this directory (run id '{theirs}'): 'ours' and 'theirs'")
+    assert "git checkout --ours or --theirs" in claim.message
+    assert any(i.kind == "conflict" for i in items)

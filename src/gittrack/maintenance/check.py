@@ -23,6 +23,7 @@ from typing import Any
 
 from gittrack.errors import CorruptRunError, GittrackError
 from gittrack.maintenance import check_cache
+from gittrack.maintenance.check_claims import merged_runs
 from gittrack.maintenance.check_files import (
     Finding,
     check_csv,
@@ -177,7 +178,11 @@ def _check_run(run_dir: Path, *, base: Path, fix: bool) -> tuple[list[CheckItem]
 def _file_findings(run_dir: Path, meta: Meta | None, live: bool) -> Iterator[Finding]:
     meta_path = run_dir / layout.META
     if meta_path.is_file():
-        yield from check_meta(meta_path, meta_path.read_bytes(), readable=meta is not None)
+        raw = meta_path.read_bytes()
+        yield from check_meta(meta_path, raw, readable=meta is not None)
+        merged = merged_runs(meta_path, raw) if meta is None else None
+        if merged is not None:
+            yield merged
     else:
         yield Finding(meta_path, 0, "missing: every run directory needs a meta.yaml", "missing-file")
     appending = meta is not None and meta.status == "RUNNING"
