@@ -23,6 +23,7 @@ from gittrack.git.index import (
     commit_paths,
     lfs_tracked,
     stage,
+    stage_folder,
     staged_paths,
     uncommitted_paths,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "remove_worktree",
     "resolve_revision",
     "stage",
+    "stage_folder",
     "staged_paths",
     "strip_credentials",
     "tree_id",

@@ -55,6 +55,14 @@ def stage(root: Path, paths: Sequence[str]) -> None:
         git_output(root, ["update-index", "--add", "--remove", "-z", "--stdin"], stdin=stdin)
 
 
+def stage_folder(root: Path, folder: str, exclude: Sequence[str] = ()) -> None:
+    """``git add -A`` of everything under ``folder`` but the paths ``exclude`` (all relative
+    to ``root``): one pathspec per path left out, so its cost is git's own ``git add``."""
+    specs = [f":(top,literal){normalise_prefix(folder)}", *(f":(top,literal,exclude){p}" for p in exclude)]
+    stdin = b"".join(os.fsencode(spec) + b"\0" for spec in specs)
+    git_output(root, ["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"], stdin=stdin)
+
+
 def staged_paths(root: Path) -> set[str]:
     """Paths whose staged content differs from HEAD (every indexed path before a first commit)."""
     if run_git(root, ["rev-parse", "--verify", "--quiet", "HEAD"]).returncode != 0:

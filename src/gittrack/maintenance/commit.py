@@ -59,11 +59,13 @@ def commit(
 
     say = warn or _warn
     root, prefix = store_prefix(store)
-    pending = _pending_by_run(root, prefix)  # one `git status` for the whole store
+    uncommitted = git.uncommitted_paths(root, prefix)  # one `git status` for the whole store
+    pending = _pending_by_run(uncommitted, prefix)
     ended: list[str] = []
     records = _chosen(store, refs, pending, all_finished=all_finished, warn=say, ended=ended)
     if ended:  # ending a dead run rewrote its meta.yaml
-        pending = _pending_by_run(root, prefix)
+        uncommitted = git.uncommitted_paths(root, prefix)
+        pending = _pending_by_run(uncommitted, prefix)
     registry = pending.get(layout.MODELS_DIR, [])  # a promotion alone is worth a commit
     chosen = [r for r in records if r.run_id in pending]
     for record in records:
@@ -77,11 +79,13 @@ def commit(
     paths += [path for name in sorted(layout.RESERVED) for path in pending.get(name, [])]
     for line in big_artifacts(root, prefix, paths, limit_mb=float(config.get("artifacts", "max_commit_mb"))):
         say(line)
+    store_paths = list(paths)
     if with_code:
         paths += git.changed_tracked_files(root, exclude=[prefix])
     text = message or commit_message(chosen, config) if chosen else message or registry_message(registry)
     others = git.staged_paths(root) - set(paths)  # the user's own staged changes, kept out
-    git.stage(root, paths)
+    _stage(root, prefix, uncommitted, {r.run_id for r in chosen}, store_paths)
+    git.stage(root, paths[len(store_paths) :])
     sha = git.commit_paths(root, text, paths, staged_only=not others)
     return CommitResult(sha, text, tuple(r.run_id for r in chosen), tuple(paths))
 
@@ -178,11 +182,27 @@ def _new_runs(pending: Mapping[str, Sequence[str]], prefix: str) -> set[str]:
     }
 
 
-def _pending_by_run(root: Path, prefix: str) -> dict[str, list[str]]:
+_FEW = 200  # paths left out of one `git add` of the store, beyond which each is named instead
+
+
+def _stage(root: Path, prefix: str, uncommitted: Sequence[str], runs: set[str], paths: Sequence[str]) -> None:
+    """Stage ``paths`` (the uncommitted files of ``runs`` and of the reserved folders): as one
+    ``git add`` of the store leaving out every other uncommitted entry when those are few
+    (RUNNING runs, say), else path by path."""
+    depth = len(PurePosixPath(prefix).parts)
+    tops = {p.split("/")[depth] for p in uncommitted if len(p.split("/")) > depth}
+    others = sorted(tops - runs - layout.RESERVED)
+    if depth and len(others) <= _FEW:
+        git.stage_folder(root, prefix, [f"{prefix}/{name}" for name in others])
+    else:
+        git.stage(root, paths)
+
+
+def _pending_by_run(uncommitted: Sequence[str], prefix: str) -> dict[str, list[str]]:
     """Uncommitted files (untracked, changed, deleted) under the store, by run id."""
     pending: dict[str, list[str]] = {}
     depth = len(PurePosixPath(prefix).parts)
-    for path in git.uncommitted_paths(root, prefix):
+    for path in uncommitted:
         parts = PurePosixPath(path).parts
         if len(parts) > depth + 1 and not parts[depth].startswith("."):
             pending.setdefault(parts[depth], []).append(path)
