@@ -68,7 +68,13 @@ def expected(case: str) -> str:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file of the store but its git-ignored cache (check remembers its clean runs there)."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file())
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in files
+        if ".cache" not in p.relative_to(root).parts
+    }
 
 
 def test_corpus_has_every_required_case() -> None:
@@ -342,8 +348,39 @@ def test_run_id_that_does_not_match_its_directory(tmp_path: Path) -> None:
     [item] = check(store).items
     assert str(item) == (
         ".runs/20260101-000009-eeeeee/meta.yaml:2: run_id '20260101-000000-aaaaaa' does not match"
-        " the directory name '20260101-000009-eeeeee'"
+        " the directory name '20260101-000009-eeeeee'; two runs claim run id '20260101-000000-aaaaaa'"
+        " (also in 20260101-000000-aaaaaa): an id collision. Fix: give this run a new id: rename its"
+        " directory to a fresh id (same start time, new random part) and set run_id in meta.yaml to it"
     )
+    shutil.rmtree(store / "20260101-000009-eeeeee")
+    (store / GOOD[0]).rename(store / "20260101-000000-bbbbbb")  # the only claim, of a free name
+    messages = [i.message for i in check(store).items]
+    assert any(
+        m.endswith(
+            "; fix: rename the directory to '20260101-000000-aaaaaa',"
+            " or set run_id to '20260101-000000-bbbbbb'"
+        )
+        for m in messages
+    ), messages
+
+
+def test_check_rereads_only_runs_changed_since_its_last_clean_pass(tmp_path: Path) -> None:
+    """The cached pass gives the report a full pass gives, after every kind of change."""
+    store = store_copy("empty-params", tmp_path)
+    assert check(store).ok and (store / ".cache" / "check.json").is_file()
+    assert check(store) == check(store, full=True)
+    run = store / GOOD[0]
+    (run / "params.yaml").write_text("a: [unclosed\n")  # changed in place
+    assert not check(store).ok
+    assert check(store) == check(store, full=True)
+    (run / "params.yaml").write_text("a: 1\n")
+    assert check(store).ok
+    (run / ".tmp-x").write_text("")  # a new file
+    assert [i.kind for i in check(store).items] == ["orphan-temp"]
+    assert check(store) == check(store, full=True)
+    (run / ".tmp-x").unlink()
+    (store / ".cache" / "check.json").write_text("{damaged")
+    assert check(store) == check(store, full=True)
 
 
 def test_staging_directory_of_a_dead_start_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
@@ -362,3 +399,39 @@ def test_staging_directory_of_a_dead_start_is_removed_and_a_live_one_kept(tmp_pa
     ]
     assert not dead.exists() and live.exists()
     assert report.runs == 3  # staging directories are not runs
+
+
+def test_two_runs_merged_into_one_directory_are_reported_with_the_fix(repo: Path) -> None:
+    """Two branches log a run under the same id; the merge conflicts in meta.yaml and check
+    names the collision (not just the conflict markers) and how to separate the runs."""
+    import gittrack as api
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    def log(name: str, rmse: float) -> str:
+        with api.start_run(run_name=name) as run:
+            api.log_metric("rmse", rmse)
+        return run.info.run_id
+
+    api.set_experiment("exp")
+    git("add", "-A")
+    git("commit", "-q", "-m", "experiment", "--allow-empty")
+    git("checkout", "-q", "-b", "other")
+    theirs = log("theirs", 0.5)
+    git("add", "-A")
+    git("commit", "-q", "-m", "their run")
+    git("checkout", "-q", "main")
+    ours = log("ours", 0.25)
+    (repo / ".runs" / ours).rename(repo / ".runs" / theirs)  # the same id drawn on both branches
+    meta = repo / ".runs" / theirs / "meta.yaml"
+    meta.write_text(meta.read_text().replace(ours, theirs))
+    git("add", "-A")
+    git("commit", "-q", "-m", "our run")
+    subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)  # conflicts
+    items = check(repo / ".runs").items
+    [claim] = [i for i in items if i.kind == "id-collision"]
+    assert claim.path == f".runs/{theirs}/meta.yaml"
+    assert claim.message.startswith(f"two runs claim this directory (run id '{theirs}'): 'ours' and 'theirs'")
+    assert "git checkout --ours or --theirs" in claim.message
+    assert any(i.kind == "conflict" for i in items)

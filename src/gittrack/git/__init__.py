@@ -18,9 +18,25 @@ from __future__ import annotations
 from gittrack.git._paths import find_worktree_root
 from gittrack.git.capture import GitState, capture, clear_capture_cache
 from gittrack.git.history import default_branch, first_parent_history, merge_base
-from gittrack.git.index import changed_tracked_files, commit_paths, lfs_tracked, stage, uncommitted_paths
+from gittrack.git.index import (
+    changed_tracked_files,
+    commit_paths,
+    lfs_tracked,
+    stage,
+    stage_folder,
+    staged_paths,
+    uncommitted_paths,
+)
 from gittrack.git.remote import strip_credentials
-from gittrack.git.revisions import list_tree, list_tree_sizes, read_blob, read_tree_files, resolve_revision
+from gittrack.git.revisions import (
+    changed_entries,
+    list_tree,
+    list_tree_sizes,
+    read_blob,
+    read_tree_files,
+    resolve_revision,
+    tree_id,
+)
 from gittrack.git.worktree import add_worktree, apply_patch, remove_worktree
 
 __all__ = [
@@ -28,6 +44,7 @@ __all__ = [
     "add_worktree",
     "apply_patch",
     "capture",
+    "changed_entries",
     "changed_tracked_files",
     "clear_capture_cache",
     "commit_paths",
@@ -43,6 +60,9 @@ __all__ = [
     "remove_worktree",
     "resolve_revision",
     "stage",
+    "stage_folder",
+    "staged_paths",
     "strip_credentials",
+    "tree_id",
     "uncommitted_paths",
 ]

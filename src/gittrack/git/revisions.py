@@ -35,12 +35,15 @@ def raise_for_revs(root: Path, proc: subprocess.CompletedProcess[bytes], *revs: 
     raise failure(proc, str(proc.args[1]))
 
 
-def _ls_tree(root: Path, rev: str, prefix: str) -> list[tuple[str, str]]:
-    """(path relative to ``prefix``, blob id) of every file under ``prefix`` at ``rev``."""
+def _ls_tree(root: Path, rev: str, prefix: str, within: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(path relative to ``prefix``, blob id) of every file under ``prefix`` at ``rev``;
+    with ``within``, only under those directories of ``prefix``."""
     check_rev(rev)
     prefix = normalise_prefix(prefix)
     args = ["ls-tree", "-r", "-z", "--full-tree", rev, "--"]
-    if prefix:
+    if within:
+        args += [posixpath.join(prefix, d) + "/" for d in within]
+    elif prefix:
         args.append(prefix + "/")
     proc = run_git(root, args)
     if proc.returncode != 0:
@@ -83,6 +86,7 @@ def read_tree_files(
     *,
     names: Sequence[str] | None = None,
     select: Callable[[str], bool] | None = None,
+    within: Sequence[str] = (),
 ) -> dict[str, bytes]:
     """Every file under directory ``prefix`` at ``rev``, keyed by path relative to ``prefix``.
 
@@ -90,9 +94,10 @@ def read_tree_files(
     run summaries never loads artifacts; with ``select``, only the paths it accepts.  Two
     git processes whatever the number of files, and nothing is checked out.  Contents are
     raw blobs: no line-ending conversion, and Git LFS files come back as their pointer text.
-    ``{}`` when ``prefix`` does not exist there.
+    ``{}`` when ``prefix`` does not exist there.  With ``within`` (directory names inside
+    ``prefix``), only the files under those directories are listed.
     """
-    entries = _ls_tree(root, rev, prefix)
+    entries = _ls_tree(root, rev, prefix, within)
     if names is not None:
         wanted = set(names)
         entries = [(p, oid) for p, oid in entries if posixpath.basename(p) in wanted]
@@ -132,3 +137,26 @@ def read_blob(root: Path, rev: str, path: str) -> bytes | None:
         return proc.stdout
     resolve_revision(root, rev)  # an unknown revision is an error, a missing file is not
     return None
+
+
+def tree_id(root: Path, rev: str, path: str) -> str | None:
+    """The object id of directory ``path`` (relative to the work-tree root) at ``rev``;
+    None when there is no such directory there (the id names its whole content)."""
+    check_rev(rev)
+    proc = run_git(
+        root,
+        ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        stdin=f"{rev}:{normalise_prefix(path)}\n".encode(),
+    )
+    oid, _, kind = proc.stdout.decode().strip().partition(" ")
+    if proc.returncode == 0 and kind == "tree":
+        return oid
+    resolve_revision(root, rev)  # an unknown revision is an error, a missing directory is not
+    return None
+
+
+def changed_entries(root: Path, old_tree: str, new_tree: str) -> set[str]:
+    """Names of the top-level entries that differ between two trees (added, removed or
+    changed), from ``git diff-tree``: git compares only the subtrees whose ids differ."""
+    out = git_output(root, ["diff-tree", "-z", "--name-only", "--no-renames", old_tree, new_tree])
+    return {os.fsdecode(p) for p in out.split(b"\0") if p}

@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gittrack.errors import CorruptRunError, GittrackError
+from gittrack.maintenance import check_cache
+from gittrack.maintenance.check_claims import merged_runs
 from gittrack.maintenance.check_files import (
     Finding,
     check_csv,
@@ -93,12 +95,30 @@ class CheckReport:
         return [*(str(i) for i in self.items), self.summary()]
 
 
-def check(store: Path, *, fix: bool = False) -> CheckReport:
-    """Validate every run directory of ``store``; repair what is safe when ``fix``."""
+def check(store: Path, *, fix: bool = False, full: bool = False) -> CheckReport:
+    """Validate every run directory of ``store``; repair what is safe when ``fix``.
+
+    A run unchanged since a clean pass is not read again (:mod:`check_cache`) unless ``full``.
+    """
     dirs = run_dirs(store)
     items: list[CheckItem] = []
+    known = {} if full else check_cache.load(store)
+    clean: dict[str, str] = {}
+    claimed: dict[str, list[Path]] = {}  # run_id in meta.yaml -> directories saying it
     for run_dir in dirs:
-        items.extend(check_run(run_dir, base=store.parent, fix=fix))
+        sig = check_cache.signature(run_dir)
+        if known.get(run_dir.name) == sig:
+            clean[run_dir.name] = sig
+            continue
+        found, meta = _check_run(run_dir, base=store.parent, fix=fix)
+        if meta is not None and meta.run_id != run_dir.name:
+            claimed.setdefault(meta.run_id, []).append(run_dir)
+        if not found and meta is not None and meta.status != "RUNNING":
+            clean[run_dir.name] = sig
+        items.extend(found)
+    items = [_with_claims(i, claimed, store) for i in items]
+    if clean != known:
+        check_cache.save(store, clean)
     items.extend(_apply(f, store.parent, fix) for f in _staging_leftovers(store))
     items.extend(_apply(f, store.parent, fix) for f in registry_findings(store))
     items.extend(_apply(f, store.parent, fix) for f in _environment_findings(store))
@@ -120,19 +140,50 @@ def _staging_leftovers(store: Path) -> Iterator[Finding]:
 
 def check_run(run_dir: Path, *, base: Path, fix: bool = False) -> list[CheckItem]:
     """The problems of one run directory, sorted by file and line, fixed when ``fix``."""
+    return _check_run(run_dir, base=base, fix=fix)[0]
+
+
+def _with_claims(item: CheckItem, claimed: dict[str, list[Path]], store: Path) -> CheckItem:
+    """A run_id mismatch with what to do about it: two runs claiming one id (an id collision
+    merged or copied in) get a new id for one of them; a lone one gets its directory's name."""
+    if item.kind != "bad-field" or "does not match the directory name" not in item.message:
+        return item
+    run_dir = store.parent / PurePosixPath(item.path).parent
+    said = next((rid for rid, dirs in claimed.items() if run_dir in dirs), None)
+    if said is None:
+        return item
+    owners = [d.name for d in claimed[said] if d != run_dir]
+    if (store / said).is_dir():
+        owners.insert(0, said)
+    if owners:
+        fix = (
+            f"; two runs claim run id {said!r} (also in {', '.join(owners)}): an id collision. "
+            f"Fix: give this run a new id: rename its directory to a fresh id "
+            f"(same start time, new random part) and set run_id in meta.yaml to it"
+        )
+    else:
+        fix = f"; fix: rename the directory to {said!r}, or set run_id to {run_dir.name!r}"
+    return replace(item, message=item.message + fix)
+
+
+def _check_run(run_dir: Path, *, base: Path, fix: bool) -> tuple[list[CheckItem], Meta | None]:
     meta = _readable_meta(run_dir / layout.META)
     live = meta is not None and effective_status(meta, run_dir / layout.META) == "RUNNING"
     findings = list(_file_findings(run_dir, meta, live))
     if meta is not None and not live and meta.status == "RUNNING":
         findings.append(_dead_owner(run_dir, meta))
     items = [_apply(f, base, fix and not live) for f in findings]
-    return sorted(items, key=lambda i: (i.path, i.line))
+    return sorted(items, key=lambda i: (i.path, i.line)), meta
 
 
 def _file_findings(run_dir: Path, meta: Meta | None, live: bool) -> Iterator[Finding]:
     meta_path = run_dir / layout.META
     if meta_path.is_file():
-        yield from check_meta(meta_path, meta_path.read_bytes(), readable=meta is not None)
+        raw = meta_path.read_bytes()
+        yield from check_meta(meta_path, raw, readable=meta is not None)
+        merged = merged_runs(meta_path, raw) if meta is None else None
+        if merged is not None:
+            yield merged
     else:
         yield Finding(meta_path, 0, "missing: every run directory needs a meta.yaml", "missing-file")
     appending = meta is not None and meta.status == "RUNNING"

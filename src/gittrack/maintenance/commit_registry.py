@@ -12,11 +12,14 @@ from gittrack.store import layout
 from gittrack.store.registry import read_registry
 
 
-def unshared_versions(store: Path, committing: Collection[str]) -> list[str]:
-    """A warning per registered version whose run is neither committed nor being committed."""
+def unshared_versions(
+    store: Path, committing: Collection[str], uncommitted: Collection[str] | None = None
+) -> list[str]:
+    """A warning per registered version whose run is neither committed nor being committed;
+    ``uncommitted``: the runs whose meta.yaml is uncommitted, when the caller knows them."""
     if not (store / layout.MODELS_DIR).is_dir():
         return []
-    left_out = uncommitted_runs(store) - set(committing)
+    left_out = set(uncommitted_runs(store) if uncommitted is None else uncommitted) - set(committing)
     return [
         f"version {v.number} of '{model.name}' points at run {v.run_id}, which is not committed: "
         f"a clone would not have the model; commit it too: gittrack commit {v.run_id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,12 +47,19 @@ def records_at(
 
 
 def snapshot_at(
-    store: Path, rev: str, warn: Callable[[str], None], *, resolved: bool = False
+    store: Path,
+    rev: str,
+    warn: Callable[[str], None],
+    *,
+    resolved: bool = False,
+    only: Collection[str] | None = None,
 ) -> tuple[list[RunRecord], dict[str, ExperimentRecord]]:
-    """The runs and the experiments' state at ``rev``, from one tree listing and one blob read."""
+    """The runs and the experiments' state at ``rev``, from one tree listing and one blob read;
+    with ``only``, just the runs of those directories (and every experiment)."""
     root, prefix = store_prefix(store)
     sha = rev if resolved else git.resolve_revision(root, rev)
-    files, events = _summary_files(root, sha, prefix, rev)
+    within = () if only is None else (layout.EXPERIMENTS_DIR, *sorted(only))
+    files, events = _summary_files(root, sha, prefix, rev, within)
     # A cheap superset of the runs whose meta.yaml says RUNNING (the parser decides).
     running = [r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()]
     committed = _running_histories(root, sha, prefix, running, rev) if running else {}
@@ -81,13 +88,13 @@ def snapshot_at(
 
 
 def _summary_files(
-    root: Path, sha: str, prefix: str, rev: str
+    root: Path, sha: str, prefix: str, rev: str, within: Sequence[str] = ()
 ) -> tuple[dict[str, dict[str, bytes]], dict[str, list[tuple[str, bytes]]]]:
-    """The summary files (meta, params, tags) of each run directory under ``prefix`` at ``sha``,
-    and the experiments' event files by experiment name."""
+    """The summary files (meta, params, tags) of each run directory under ``prefix`` at ``sha``
+    (only those ``within`` when given), and the experiments' event files by experiment name."""
     files: dict[str, dict[str, bytes]] = defaultdict(dict)
     events: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
-    for path, blob in git.read_tree_files(root, sha, prefix, select=_is_summary).items():
+    for path, blob in git.read_tree_files(root, sha, prefix, select=_is_summary, within=within).items():
         parts = PurePosixPath(path).parts
         if parts[0] == layout.EXPERIMENTS_DIR:
             events[experiments.name_of(parts[1])].append((f"{rev}:{prefix}/{path}", blob))
@@ -122,16 +129,21 @@ def _running_histories(
 ) -> dict[str, Callable[[], Histories]]:
     """Metric histories of ``run_ids`` at ``sha``, read with a fixed number of git processes."""
     wanted = {f"{r}/{layout.METRICS_DIR}/" for r in run_ids}
-    csvs = [p for p in git.list_tree(root, sha, prefix) if _is_metric_file(p) and _run_part(p) in wanted]
+    # a listing of just their folders, unless so many that one listing of all is cheaper
+    dirs = [f"{r}/{layout.METRICS_DIR}" for r in sorted(run_ids)] if len(run_ids) <= _FEW else []
+    found = git.read_tree_files(root, sha, prefix, within=dirs, select=lambda p: _run_part(p) in wanted)
+    csvs = [p for p in found if _is_metric_file(p) and _run_part(p) in wanted]
     if not csvs:
         return {r: _no_histories for r in run_ids}
-    names = {posixpath.basename(p) for p in csvs}
-    blobs = git.read_tree_files(root, sha, prefix, names=sorted(names))
+    blobs = {p: found[p] for p in csvs}
     texts: dict[str, dict[str, bytes]] = {r: {} for r in run_ids}
     for path in csvs:
         run_id, _, rest = path.partition(f"/{layout.METRICS_DIR}/")
         texts[run_id][rest[: -len(".csv")]] = blobs[path]
     return {r: _parsed(texts[r], f"{rev}:{prefix}/{r}/{layout.METRICS_DIR}") for r in run_ids}
+
+
+_FEW = 200  # directories worth naming to git one by one
 
 
 def _is_metric_file(path: str) -> bool:

@@ -54,7 +54,8 @@ def _frame_at(store: Path, rev: str, warn: Callable[[str], None]) -> pd.DataFram
     """The runs frame at a revision; a commit never changes, so its frame is kept."""
     from gittrack import git
     from gittrack.query.frame import frame_from_rows
-    from gittrack.query.revision import load_rows_at, store_prefix
+    from gittrack.query.revision import store_prefix
+    from gittrack.query.revision_cache import rows_at
 
     root, _prefix = store_prefix(store)
     key = (store, git.resolve_revision(root, rev))
@@ -66,7 +67,7 @@ def _frame_at(store: Path, rev: str, warn: Callable[[str], None]) -> pd.DataFram
         warnings.append(message)
         warn(message)
 
-    rows, deleted = load_rows_at(store, key[1], note, resolved=True)
+    rows, deleted = rows_at(store, key[1], note)
     frame = _mark_deleted(frame_from_rows(rows), deleted)
     if not warnings:  # a damaged run is warned about on every read
         _rev_frames[key] = frame
