@@ -105,16 +105,19 @@ def check(store: Path, *, fix: bool = False, full: bool = False) -> CheckReport:
     known = {} if full else check_cache.load(store)
     clean: dict[str, str] = {}
     claimed: dict[str, list[Path]] = {}  # run_id in meta.yaml -> directories saying it
+    shared: dict[str, bool] = {}  # environment digest -> its file is in the store
     for run_dir in dirs:
         sig = check_cache.signature(run_dir)
-        if known.get(run_dir.name) == sig:
-            clean[run_dir.name] = sig
+        entry = known.get(run_dir.name, "")
+        if entry.partition(" ")[0] == sig and _shared_environment_present(store, entry, shared):
+            clean[run_dir.name] = entry
             continue
         found, meta = _check_run(run_dir, base=store.parent, fix=fix)
         if meta is not None and meta.run_id != run_dir.name:
             claimed.setdefault(meta.run_id, []).append(run_dir)
         if not found and meta is not None and meta.status != "RUNNING":
-            clean[run_dir.name] = sig
+            # the shared environment file lies outside the run directory: remember its digest
+            clean[run_dir.name] = f"{sig} {meta.environment}" if meta.environment else sig
         items.extend(found)
     items = [_with_claims(i, claimed, store) for i in items]
     if clean != known:
@@ -123,6 +126,16 @@ def check(store: Path, *, fix: bool = False, full: bool = False) -> CheckReport:
     items.extend(_apply(f, store.parent, fix) for f in registry_findings(store))
     items.extend(_apply(f, store.parent, fix) for f in _environment_findings(store))
     return CheckReport(store, len(dirs), tuple(items))
+
+
+def _shared_environment_present(store: Path, entry: str, seen: dict[str, bool]) -> bool:
+    """A remembered-clean run stays clean only while the shared environment it names exists."""
+    digest = entry.partition(" ")[2]
+    if not digest:
+        return True
+    if digest not in seen:
+        seen[digest] = (store / environments.relative_path(digest)).is_file()
+    return seen[digest]
 
 
 def _staging_leftovers(store: Path) -> Iterator[Finding]:
