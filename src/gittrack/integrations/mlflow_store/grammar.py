@@ -19,46 +19,39 @@ store checks it at once.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
-
-from gittrack.integrations.mlflow_store import uris
 
 # MLflow's attribute keys as gittrack's frame columns
 _RUN_ATTRIBUTES = {"user_id": "user"}
 _KINDS = {"metric": "metrics", "parameter": "params", "tag": "tags", "dataset": "datasets"}
 
 
-def run_filter(text: str | None, artifact_ids: Callable[[Callable[[str], bool]], list[str]]) -> str:
+def run_filter(text: str | None) -> str:
     """MLflow's run filter ``text`` as a gittrack filter ('' for none); MLflow's errors.
 
-    ``artifact_ids(match)`` gives the ids of the runs whose artifact URI ``match`` accepts
-    (a filter on ``attributes.artifact_uri``, a URI the store derives from the run id)."""
+    ``attributes.artifact_uri`` compares with the run's artifact folder as gittrack's
+    engine knows it (``.../<run id>/artifacts``, the shape of MLflow's file store's URIs),
+    not with the ``gittrack:runs/<run id>`` URI the store reports."""
     clauses = []
     for parsed in SearchUtils.parse_search_filter(text):
-        kind, key, op = parsed["type"], SearchUtils.translate_key_alias(parsed["key"]), parsed["comparator"].upper()
+        kind, key = parsed["type"], SearchUtils.translate_key_alias(parsed["key"])
+        op = parsed["comparator"].upper()
         _check_comparator(SearchUtils, kind, key, op)
         value = parsed["value"]
-        if kind == "attribute" and key == "artifact_uri":
-            compare = SearchUtils.get_comparison_func(op)
-            ids = artifact_ids(lambda uri, v=value, c=compare: bool(c(uri, v)))  # type: ignore[misc]
-            clauses.append(f"attributes.run_id IN ({_values(ids or [''])})")
-            continue
-        column = _column(kind, key, _RUN_ATTRIBUTES)
-        clauses.append(_clause(column, op, value, numeric=kind == "metric" or key in SearchUtils.NUMERIC_ATTRIBUTES))
+        numeric = kind == "metric" or key in SearchUtils.NUMERIC_ATTRIBUTES
+        clauses.append(_clause(_column(kind, key, _RUN_ATTRIBUTES), op, value, numeric=numeric))
     return " AND ".join(clauses)
 
 
 def run_order_by(order_by: Sequence[str] | None) -> list[str]:
-    """MLflow's order-by clauses as gittrack's (``artifact_uri`` orders as the run id does)."""
+    """MLflow's order-by clauses as gittrack's."""
     keys = []
     for clause in order_by or []:
         kind, key, ascending = SearchUtils.parse_order_by_for_search_runs(clause)
         key = SearchUtils.translate_key_alias(key)
-        if kind == "attribute" and key == "artifact_uri":
-            key = "run_id"
         keys.append(f"{_column(kind, key, _RUN_ATTRIBUTES)} {'ASC' if ascending else 'DESC'}")
     return keys
 
@@ -86,10 +79,11 @@ def experiment_order_by(order_by: Sequence[str] | None) -> list[str]:
 
 def _check_comparator(utils: type[SearchUtils], kind: str, key: str, op: str) -> None:
     """MLflow's check of ``op`` for the key's type (``_does_run_match_clause``'s order)."""
-    checks = (utils.is_metric, utils.is_param, utils.is_tag)
-    if not any(check(kind, op) for check in checks):
-        if not (utils.is_string_attribute(kind, key, op) or utils.is_numeric_attribute(kind, key, op)):
-            utils.is_dataset(kind, op)
+    for check in (utils.is_metric, utils.is_param, utils.is_tag):
+        if check(kind, op):
+            return
+    if not (utils.is_string_attribute(kind, key, op) or utils.is_numeric_attribute(kind, key, op)):
+        utils.is_dataset(kind, op)
 
 
 def _column(kind: str, key: str, attributes: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ MLflow's client and ``import gittrack`` write the same files.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -174,15 +174,11 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> tuple[list[Run], str | None]:
-        experiments = list(experiment_ids)
-
-        def artifact_ids(match: Callable[[str], bool]) -> list[str]:
-            every = self._client.search_frame(experiments, "", run_view_type)["run_id"]
-            return [r for r in every if match(uris.run_artifact_uri(r))]
-
-        wanted = grammar.run_filter(filter_string, artifact_ids)  # MLflow's grammar, MLflow's errors
+        wanted = grammar.run_filter(filter_string)  # MLflow's grammar, MLflow's errors
         keys = grammar.run_order_by(order_by)
-        found = self._client.search_runs(experiments, wanted, run_view_type, max_results, keys, page_token)
+        found = self._client.search_runs(
+            list(experiment_ids), wanted, run_view_type, max_results, keys, page_token
+        )
         return [self._with_io(r) for r in found], found.token
 
     def _with_io(self, found: gt.Run) -> Run:
