@@ -5,7 +5,8 @@ Each check runs real MLflow (``bench/.venv``) in a subprocess over a real git re
 through the plugin and once over MLflow's own file store, and the two must answer alike:
 MLflow's errors for gittrack's filter extensions, MLflow's literal reading of ``''`` in a
 value, and the latest metric picked by ``(step, timestamp, value)`` for a finished run and for
-a run still RUNNING (whose ``meta.yaml`` has no metric summary yet).
+a run still RUNNING (whose ``meta.yaml`` has no metric summary yet); experiment and registry
+searches too.
 """
 
 from __future__ import annotations
@@ -76,16 +77,30 @@ SCRIPT = textwrap.dedent(
     client.set_terminated(live.info.run_id)
     """
 )
-EXPERIMENT_OR = textwrap.dedent(
+OTHERS = textwrap.dedent(
     """
     import json, mlflow
     from mlflow.exceptions import MlflowException
+    client = mlflow.MlflowClient()
     mlflow.set_experiment("a")
-    try:
-        mlflow.MlflowClient().search_experiments(filter_string="name = 'a' OR name = 'b'")
-        print(json.dumps(None))
-    except MlflowException as e:
-        print(json.dumps(e.error_code))
+    for name in ("alpha", "beta", "gamma"):
+        client.create_registered_model(name, tags={"team": "vision" if name != "beta" else "nlp"})
+
+    def error(search, text):
+        try:
+            search(filter_string=text)
+        except MlflowException as e:
+            return e.error_code
+        return None
+
+    print(json.dumps({
+        "experiment_or": error(client.search_experiments, "name = 'a' OR name = 'b'"),
+        "model_or": error(client.search_registered_models, "name = 'alpha' OR name = 'beta'"),
+        "version_or": error(client.search_model_versions, "name = 'alpha' OR name = 'beta'"),
+        "models": [m.name for m in client.search_registered_models("tags.team = 'vision'")],
+        "like": [m.name for m in client.search_registered_models("name LIKE '%a'", order_by=["name DESC"])],
+        "paged": [m.name for m in client.search_registered_models(max_results=2)],
+    }))
     """
 )
 
@@ -107,7 +122,7 @@ def answered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         repo = tmp_path_factory.mktemp(backend) / "repo"
         make_repo(repo)
         uri = "gittrack:." if backend == "gittrack" else (repo / "mlruns").as_uri()
-        found[backend] = _answers(repo, uri, code) | {"experiment_or": _answers(repo, uri, EXPERIMENT_OR)}
+        found[backend] = _answers(repo, uri, code) | _answers(repo, uri, OTHERS)
     return found
 
 
@@ -116,7 +131,15 @@ def test_gittracks_extensions_raise_mlflows_error_through_the_plugin(answered: d
         assert answered[backend]["filters"] == dict.fromkeys(REJECTED_FILTERS, "INVALID_PARAMETER_VALUE")
         assert answered[backend]["orders"] == ["INVALID_PARAMETER_VALUE"] * len(REJECTED_ORDERS)
         assert answered[backend]["experiment_or"] == "INVALID_PARAMETER_VALUE"
+        assert answered[backend]["model_or"] == answered[backend]["version_or"] == "INVALID_PARAMETER_VALUE"
         assert answered[backend]["experiments"] == "search"
+
+
+def test_registry_searches_answer_as_mlflows_file_store(answered: dict[str, Any]) -> None:
+    for key in ("models", "like", "paged"):
+        assert answered["gittrack"][key] == answered["file"][key], key
+    assert answered["gittrack"]["models"] == ["alpha", "gamma"]
+    assert answered["gittrack"]["like"] == ["gamma", "beta", "alpha"]
 
 
 def test_a_doubled_quote_is_two_quotes_as_in_mlflow(answered: dict[str, Any]) -> None:
