@@ -48,7 +48,7 @@ def run_dirs(store: Path) -> list[Path]:
     registry folders, excluded)."""
     if not store.is_dir():
         return []
-    reserved = ("experiments", "models")
+    reserved = ("experiments", "models", "environments")
     return sorted(
         p for p in store.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in reserved
     )

@@ -60,7 +60,8 @@ def test_all_finished_skips_running_runs_and_writes_the_summary(repo: Path) -> N
     # tells its direction (r2, higher is better)
     assert last_message(repo) == "gittrack: 3 runs in linear-fit (best r2 0.9: lr0.3-e80)"
     files = committed_files(repo)
-    assert {f.split("/")[1] for f in files} == {a, b, c, "experiments"}  # experiments: set_experiment
+    # experiments: set_experiment's event; environments: the runs' package environment, stored once
+    assert {f.split("/")[1] for f in files} == {a, b, c, "experiments", "environments"}
     assert all(f.startswith(".runs/") for f in files)
     assert f".runs/{a}/metrics/rmse.csv" in files
     assert status(repo) and all(line.startswith(f"?? .runs/{busy}/") for line in status(repo)), status(repo)
@@ -95,7 +96,7 @@ def test_only_the_runs_are_committed_unless_with_code(repo: Path) -> None:
     result = invoke("commit", "first", "-m", "my message")
     assert result.exit_code == 0, result.stderr
     assert last_message(repo) == "my message"
-    assert {f.split("/")[1] for f in committed_files(repo)} == {first, "experiments"}
+    assert {f.split("/")[1] for f in committed_files(repo)} == {first, "experiments", "environments"}
     assert git(repo, "diff", "--cached", "--name-only") == "notes.txt"  # still staged, not committed
     second = log_run("second", rmse=0.5)
     assert invoke("commit", second, "--with-code").exit_code == 0

@@ -305,15 +305,21 @@ def test_the_index_is_never_the_source_of_truth(store: Path) -> None:
     db = sqlite3.connect(index_path(store))
     ghost = {"run_id": "20000101-000000-aaaaaa", "experiment_id": "exp", "lifecycle_stage": "active"}
     db.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?)", (ghost["run_id"], "-|-|-", "FINISHED", json.dumps(ghost))
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ghost["run_id"], "1:1", "-|-|-", "FINISHED", json.dumps(ghost), "[]", "[]", "exp", "active", 1.0),
     )
-    db.execute("UPDATE runs SET sig = 'bogus', row = ? WHERE run_id = ?", (json.dumps({"x": 1}), real.name))
+    db.execute("INSERT INTO cells VALUES ('params.alpha', ?, '1', 1.0, 0)", (ghost["run_id"],))
+    db.execute(
+        "UPDATE runs SET sig = 'bogus', fsig = 'bogus', row = ? WHERE run_id = ?",
+        (json.dumps({"x": 1}), real.name),
+    )
     db.commit()
     db.close()
     search_module.clear_memory()
     frame = query(store)
     assert frame["run_id"].tolist() == [real.name]
     assert frame["params.alpha"].tolist() == [1]
+    assert query(store, filter_string="params.alpha = 1")["run_id"].tolist() == [real.name]
 
 
 def test_a_read_only_cache_still_answers(store: Path) -> None:
@@ -498,3 +504,45 @@ def test_indexed_search_equals_a_plain_scan(
 def _no_leftover_memo() -> Iterator[None]:
     search_module.clear_memory()
     yield
+
+
+# -- freshness by directory stamps ------------------------------------------------------------
+
+
+def _age(run_dir: Path, seconds: int = 3600) -> None:
+    """Date the run directory back, as if written an hour ago (past the recent window)."""
+    st = run_dir.stat()
+    os.utime(run_dir, ns=(st.st_atime_ns - seconds * 10**9, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_an_old_unchanged_run_is_not_read_again(store: Path, reads: list[str]) -> None:
+    runs = [make_run(store, params={"i": i}) for i in range(3)]
+    for run_dir in runs:
+        _age(run_dir)
+    query(store)
+    search_module.clear_memory()
+    reads.clear()
+    new = make_run(store, params={"i": 3})
+    assert len(query(store, filter_string="params.i >= 0")) == 4
+    assert reads == [new.name]  # a new run costs one run's read, not a rescan
+
+
+def test_gittrack_appends_to_an_old_finished_run_are_seen(store: Path) -> None:
+    import gittrack
+
+    run_dir = make_run(store, tags={"stage": "dev"})
+    _age(run_dir)
+    assert query(store, filter_string="tags.stage = 'dev'")["run_id"].tolist() == [run_dir.name]
+    gittrack.set_tracking_uri(store)
+    gittrack.MlflowClient().set_tag(run_dir.name, "owner", "ana")  # appends to tags.yaml
+    assert query(store, filter_string="tags.owner = 'ana'")["run_id"].tolist() == [run_dir.name]
+
+
+def test_a_replaced_file_of_an_old_run_is_seen(store: Path) -> None:
+    run_dir = make_run(store, params={"alpha": 0.1})
+    _age(run_dir)
+    assert query(store, filter_string="params.alpha = 0.1")["run_id"].tolist() == [run_dir.name]
+    tmp = run_dir / ".tmp-params"
+    tmp.write_text("alpha: 0.2\n")  # as editors, sed -i and git checkout do: a new file
+    os.replace(tmp, run_dir / layout.PARAMS)
+    assert query(store, filter_string="params.alpha = 0.2")["run_id"].tolist() == [run_dir.name]

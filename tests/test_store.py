@@ -295,7 +295,8 @@ def test_cache_dir_never_in_git_status_after_runs_and_ls(in_repo: Path) -> None:
     assert invoke("ls", "--format", "csv").exit_code == 0
     status = git(in_repo, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert status  # the run itself is there to be committed...
-    assert all(line.startswith(f"?? .runs/{run.info.run_id}/") for line in status), status
+    committed = (f"?? .runs/{run.info.run_id}/", "?? .runs/environments/")  # its environment, stored once
+    assert all(line.startswith(committed) for line in status), status
     assert not any(".cache" in line for line in status)  # ...the cache never
 
 

@@ -147,6 +147,11 @@ def sweep(
     replaced by the trial's value. Ctrl-C stops the sweep: running trials and
     the parent end KILLED, and --resume runs what is left.
 
+    Use sweep for a grid or random search of a command on one machine. For
+    searches that adapt to results (TPE, pruning, ASHA), many machines, or
+    trials inside Python, use Optuna or Ray Tune with their gittrack callbacks
+    (gittrack.integrations.optuna, gittrack.integrations.ray; docs/integrations.md).
+
     \b
     Examples:
       gittrack sweep -p lr=0.1,0.01,0.001 -p depth=3:8 -j 4 -- python train.py --lr {lr}

@@ -32,7 +32,7 @@ from gittrack.maintenance.check_files import (
     remove,
 )
 from gittrack.maintenance.check_registry import registry_findings
-from gittrack.store import context, layout
+from gittrack.store import context, environments, layout
 from gittrack.store.atomic import TMP_PREFIX
 from gittrack.store.layout import Meta, iso_utc
 from gittrack.store.metric_csv import metric_files
@@ -101,6 +101,7 @@ def check(store: Path, *, fix: bool = False) -> CheckReport:
         items.extend(check_run(run_dir, base=store.parent, fix=fix))
     items.extend(_apply(f, store.parent, fix) for f in _staging_leftovers(store))
     items.extend(_apply(f, store.parent, fix) for f in registry_findings(store))
+    items.extend(_apply(f, store.parent, fix) for f in _environment_findings(store))
     return CheckReport(store, len(dirs), tuple(items))
 
 
@@ -142,12 +143,26 @@ def _file_findings(run_dir: Path, meta: Meta | None, live: bool) -> Iterator[Fin
     for path in metric_files(run_dir).values():
         if path.is_file():
             yield from _unless_live(check_csv(path, path.read_bytes()), live)
+    shared = None if meta is None else meta.environment
+    if shared is not None and environments.environment_file(run_dir, shared) is None:
+        missing = environments.relative_path(shared)
+        yield Finding(meta_path, 0, f"environment: {missing} is missing from the store", "missing-file")
     for name in _FREE_TEXT:
         path = run_dir / name
         if path.is_file():
             yield from conflict_markers(path, path.read_bytes().decode("utf-8", "replace"), strict=False)
     if not live:  # a live writer's temporary file is an atomic write in progress
         yield from _orphans(run_dir)
+
+
+def _environment_findings(store: Path) -> Iterator[Finding]:
+    """A shared environment file must hold what its name (its SHA-256) says."""
+    for path in environments.stored(store):
+        text = path.read_bytes().decode("utf-8", "replace")
+        yield from conflict_markers(path, text, strict=False)
+        if environments.digest(text) != path.stem:
+            message = "content does not match its name (the SHA-256 of the content): edited by hand?"
+            yield Finding(path, 0, message, "environment")
 
 
 def _unless_live(findings: Iterable[Finding], live: bool) -> Iterator[Finding]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gittrack.query.cells import like_regex
 from gittrack.query.filter_parse import (
     DATASET_KEYS,
     BoolOp,
@@ -45,6 +45,7 @@ __all__ = [
     "OrderKey",
     "filter_frame",
     "filter_mask",
+    "like_regex",
     "parse_filter",
     "parse_order_by",
     "resolve_identifier",
@@ -189,20 +190,6 @@ def _like(series: pd.Series, pattern: str, ignore_case: bool) -> Mask:
     texts, present = _texts(series)
     found = (regex.fullmatch(text) is not None for text in texts)
     return np.fromiter(found, dtype=bool, count=len(texts)) & present
-
-
-def like_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """Translate a SQL LIKE pattern into an anchored regex (use with fullmatch).
-
-    Only '%' and '_' are special; every other character is escaped, so user text
-    never reaches the regex engine as a pattern.  Runs of '%' collapse into one
-    '.*' to keep matching linear-ish on patterns such as '%%%%x'.
-    """
-    parts = []
-    for char in re.sub("%+", "%", pattern):
-        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-    flags = re.DOTALL | re.IGNORECASE if ignore_case else re.DOTALL
-    return re.compile("".join(parts), flags)
 
 
 def _texts(series: pd.Series) -> tuple[Texts, Mask]:

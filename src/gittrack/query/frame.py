@@ -87,7 +87,7 @@ def columns_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
     for row in rows:
         keys.update(dict.fromkeys(row))
     extra = sorted(k for k in keys if k not in ATTRIBUTE_COLUMNS)
-    return {name: [row.get(name) for row in rows] for name in [*ATTRIBUTE_COLUMNS, *_by_kind(extra)]}
+    return {name: [row.get(name) for row in rows] for name in [*ATTRIBUTE_COLUMNS, *by_kind(extra)]}
 
 
 def frame_from_columns(values_by_column: dict[str, list[Any]]) -> pd.DataFrame:
@@ -106,7 +106,7 @@ def frame_from_columns(values_by_column: dict[str, list[Any]]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=list(values_by_column))
 
 
-def _by_kind(columns: list[str]) -> list[str]:
+def by_kind(columns: list[str]) -> list[str]:
     order = {"params": 0, "metrics": 1, "tags": 2}
     return sorted(columns, key=lambda c: (order.get(c.split(".", 1)[0], 3), c))
 

@@ -1,7 +1,10 @@
 """The query engine: load the runs frame, then filter, sort and limit it.
 
 The CLI, the Python API (``search_runs``, ``Client``) and the UI all call
-:func:`search`, so a filter means the same thing everywhere.
+:func:`search`, so a filter means the same thing everywhere.  A query of the work tree is
+answered in SQL over the run index (:mod:`gittrack.query.indexed`), which decodes only the
+rows returned; what that path does not cover goes through the whole runs frame.  Both
+give identical frames (``tests/test_indexed.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +27,7 @@ def load_frame(
 
     if rev is not None:
         return _frame_at(store, rev, warn or _warn)
-    from gittrack.query import index
+    from gittrack.query import index, snapshot
     from gittrack.query.frame import columns_from_rows, frame_from_columns
 
     sigs = index.signatures(store)
@@ -32,13 +35,13 @@ def load_frame(
     cached = _frames.get(store)
     if cached is not None and cached[:2] == (stamp, sigs):
         return cached[2]  # callers select and sort into new frames; they never modify this one
-    columns = index.load_snapshot(store, sigs)
+    columns = snapshot.load_snapshot(store, sigs)
     settled = columns is not None
     if columns is None:
         rows, settled = index.load(store, warn or _warn, sigs)
         columns = columns_from_rows(rows)
         if settled:
-            index.save_snapshot(store, sigs, columns)
+            snapshot.save_snapshot(store, sigs, columns)
     frame = frame_from_columns(columns)
     if settled:  # keyed on the index file too, so a deleted or damaged index gets rebuilt
         _frames[store] = (index.stamp(store), sigs, frame)
@@ -82,9 +85,10 @@ _frames: dict[Path, tuple[object, dict[str, str], pd.DataFrame]] = {}
 
 def clear_memory() -> None:
     """Forget every in-process memo of runs (tests; a long-lived process that wants a cold read)."""
-    from gittrack.query import index
+    from gittrack.query import index, indexed
 
     index.clear_memory()
+    indexed.clear_memory()
     _frames.clear()
     _rev_frames.clear()
 
@@ -100,20 +104,33 @@ def search(
     rev: str | None = None,
     warn: Callable[[str], None] | None = None,
     params_as_text: bool = False,
+    index_fresh: bool = False,
 ) -> pd.DataFrame:
     """Runs matching ``filter_string`` in ``experiments``, sorted by ``order_by``.
 
     Runs of a deleted experiment count as deleted.  ``params_as_text`` sorts params by
-    their string form, as MLflow does; by default numbers sort as numbers.
+    their string form, as MLflow does; by default numbers sort as numbers.  ``index_fresh``:
+    the caller has just brought the run index up to date (``gittrack ls``'s key check).
     """
     from gittrack.query import filter as filt
+    from gittrack.query import indexed
     from gittrack.query.filter_parse import columns_of
 
     if view not in VIEWS:
         raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
     limit = _limit(max_results)
     keys = filt.parse_order_by(order_by)  # syntax errors surface before any reading
-    named = columns_of(filt.parse_filter(filter_string)) | {k.column for k in keys}
+    expr = filt.parse_filter(filter_string)
+    named = columns_of(expr) | {k.column for k in keys}
+    if rev is None and _use_index:
+        wanted = [experiments] if isinstance(experiments, str) else experiments
+        found = indexed.search_rows(
+            store, expr=expr, keys=keys, experiments=wanted, view=view, limit=limit,
+            deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
+            fresh=index_fresh,
+        )  # fmt: skip
+        if found is not None:
+            return _frame_of(*found)
     frame = load_frame(store, rev=rev, warn=warn)
     if "artifact_uri" in named:
         frame = with_artifact_uris(frame, store)
@@ -130,6 +147,47 @@ def search(
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+_use_index = True  # False: every query takes the DataFrame path (tests compare the two)
+
+
+def uses_index() -> bool:
+    """Whether queries of the work tree may be answered in SQL over the index."""
+    return _use_index
+
+
+def deleted_experiments(store: Path) -> set[str]:
+    """The names of the store's deleted experiments (their runs count as deleted)."""
+    return _deleted_experiments(store)
+
+
+def _frame_of(rows: list[dict[str, Any]], columns: list[str], strings: set[str]) -> pd.DataFrame:
+    """The runs frame of the rows the index returned, with the whole store's columns and
+    the dtypes pandas gives them in the whole frame (``str`` where every value is a string,
+    in pandas versions that infer it)."""
+    import pandas as pd
+
+    text = _text_dtype()
+    data: dict[str, Any] = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        if name.startswith("metrics.") or name == "duration":
+            data[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+        elif name in ("start_time", "end_time"):
+            data[name] = pd.array(values, dtype="Int64")
+        elif name in strings:
+            data[name] = pd.array(values, dtype=text)
+        else:  # a Series keeps object: an array of strings only would be inferred as str
+            data[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _text_dtype() -> Any:
+    """The dtype pandas gives a column of strings (``str`` from pandas 3, else object)."""
+    import pandas as pd
+
+    return pd.DataFrame({"x": pd.array(["x"], dtype=object)}).dtypes["x"]
 
 
 def with_artifact_uris(frame: pd.DataFrame, store: Path) -> pd.DataFrame:
@@ -162,6 +220,12 @@ def _mark_deleted(frame: pd.DataFrame, deleted: set[str]) -> pd.DataFrame:
 
 def experiment_starts(store: Path) -> dict[str, int]:
     """Each experiment that has runs (deleted ones too), with its earliest run's start time."""
+    if _use_index:
+        from gittrack.query import indexed
+
+        found = indexed.experiment_starts(store, _warn)
+        if found is not None:
+            return found
     frame = load_frame(store)
     if frame.empty:
         return {}

@@ -57,10 +57,10 @@ def ls(
         if agg is not None:
             check_aggregates(agg)
     order_keys = parse_order_by(order_by) if group_by is None else []
-    scope = search(store, experiments=experiments, view=view, rev=rev, warn=warn)
-    if not scope.empty:  # no run in scope: nothing to list, and no name to be wrong about
+    found = _scope_keys(store, experiments, view, rev, warn or _warn)  # (any run, keys, from the index)
+    if found[0]:  # no run in scope: nothing to list, and no name to be wrong about
         _check_keys(
-            scope, order_keys=[k.column for k in order_keys], columns=columns, group_by=group_by,
+            found[1], order_keys=[k.column for k in order_keys], columns=columns, group_by=group_by,
             filter_string=filter_string, where=keys.scope_text(experiments, rev), warn=warn or _warn,
         )  # fmt: skip
     wanted = _children(store, parent, rev) if parent is not None else None
@@ -73,6 +73,7 @@ def ls(
         view=view,
         rev=rev,
         warn=_ignore,  # the scope's search above told ``warn`` of every damaged run
+        index_fresh=found[2],
     )
     if wanted is not None:
         frame = frame[frame["parent_run_id"] == wanted]
@@ -86,8 +87,26 @@ def ls(
     )
 
 
+def _scope_keys(
+    store: Path, experiments: Sequence[str] | None, view: str, rev: str | None, warn: Callable[[str], None]
+) -> tuple[bool, set[str], bool]:
+    """Whether any run is in scope, the data keys its runs have, and whether they came from
+    the index (just brought up to date)."""
+    from gittrack.query import search as search_module
+
+    if rev is None and search_module.uses_index():
+        from gittrack.query import indexed
+
+        deleted = search_module.deleted_experiments(store)
+        found = indexed.present_keys(store, experiments=experiments, view=view, deleted=deleted, warn=warn)
+        if found is not None:
+            return (*found, True)
+    scope = search_module.search(store, experiments=experiments, view=view, rev=rev, warn=warn)
+    return not scope.empty, keys.present_columns(scope), False
+
+
 def _check_keys(
-    scope: pd.DataFrame,
+    known: set[str],
     *,
     order_keys: Sequence[str],
     columns: Sequence[str] | None,
@@ -96,8 +115,8 @@ def _check_keys(
     where: str,
     warn: Callable[[str], None],
 ) -> None:
-    """Every key named must be one some run of ``scope`` has (see :mod:`gittrack.query.keys`)."""
-    known = keys.present_columns(scope)
+    """Every key named must be one of ``known``, the data keys the runs in scope have (see
+    :mod:`gittrack.query.keys`)."""
     keys.check_data_columns(order_keys, known, option="--sort", where=where)
     if columns:
         keys.check_known(

@@ -10,7 +10,7 @@ from typing import Any
 
 from gittrack.query import directions
 from gittrack.review.failures import error_lines
-from gittrack.store import layout
+from gittrack.store import environments, layout
 from gittrack.store.config import Config, find_root, load_config
 from gittrack.store.reader import (
     IMPORTED_RUN_ID_TAG,
@@ -42,12 +42,14 @@ def show(
         record = read_run(run_dir)
         diff = run_dir / layout.GIT_DIFF
         root = find_root(run_dir)
+        environment = environments.environment_file(run_dir, record.meta.environment)
         info = describe(
             record,
             path=str(run_dir),
             diff_file=str(diff) if diff.exists() else None,
             artifacts=artifacts(run_dir),
             repo_name=root.name if root else None,
+            environment_file=None if environment is None else str(environment),
         )
         info = {**info, **lineage(store, record.run_id, rev=None)}
     found = children(store, info["run_id"], rev=rev, config=config or load_config())
@@ -107,8 +109,16 @@ def _show_at(store: Path, ref: str, rev: str, warn: Callable[[str], None] | None
     run_path = f"{prefix}/{record.run_id}"
     found, has_diff = files_at(root, sha, run_path)
     diff_file = f"{sha}:{run_path}/{layout.GIT_DIFF}" if has_diff else None
+    shared = record.meta.environment  # a run written before keeps its own environment.txt
+    own = f"{run_path}/{layout.ENVIRONMENT}"
+    env_path = f"{prefix}/{environments.relative_path(shared)}" if shared else own
     info = describe(
-        record, path=f"{rev}:{run_path}", diff_file=diff_file, artifacts=found, repo_name=root.name
+        record,
+        path=f"{rev}:{run_path}",
+        diff_file=diff_file,
+        artifacts=found,
+        repo_name=root.name,
+        environment_file=f"{sha}:{env_path}" if git.read_blob(root, sha, env_path) is not None else None,
     )
     return {**info, **lineage(store, record.run_id, rev=rev), "rev": rev}
 
@@ -173,6 +183,7 @@ def describe(
     diff_file: str | None,
     artifacts: list[dict[str, Any]],
     repo_name: str | None,
+    environment_file: str | None = None,
 ) -> dict[str, Any]:
     meta = record.meta.to_dict()
     meta.pop("format_version")
@@ -184,6 +195,7 @@ def describe(
     return {
         **meta,
         "path": path,
+        "environment_file": environment_file,
         "git": git,
         "reproduce": reproduce_hint(git, record.run_id, repo_name or "repo"),
         "params": dict(sorted(record.params.items())),
@@ -257,6 +269,8 @@ def format_text(info: dict[str, Any]) -> str:
         where = git.get("branch") or "detached HEAD"
         dirty = " (dirty)" if git.get("dirty") else ""
         lines.append(f"git         {git.get('commit') or 'no commit yet'} on {where}{dirty}")
+    if info.get("environment_file"):
+        lines.append(f"environment {info['environment_file']}")
     for step in info["reproduce"]:
         lines.append(f"  reproduce: {step}")
     if len(info["reproduce"]) > 1 and not info.get("rev"):

@@ -20,6 +20,8 @@ Readers list each (name, digest, context) once: logging a dataset again is a no-
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +84,8 @@ def append_inputs(run_dir: Path, records: list[DatasetRecord]) -> None:
     new = [r for r in records if r.key not in known]
     if new:
         append_line(run_dir / layout.INPUTS, yamlio.dump([r.to_dict() for r in new]))
+        with contextlib.suppress(OSError):  # an append leaves the directory's mtime alone:
+            os.utime(run_dir)  # mark the run changed for the index
 
 
 def read_inputs(run_dir: Path) -> list[DatasetRecord]:

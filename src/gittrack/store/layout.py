@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ OUTPUT_LOG = "output.log"
 CACHE_DIR = ".cache"
 EXPERIMENTS_DIR = "experiments"  # experiment metadata (store/experiments.py)
 MODELS_DIR = "models"  # the model registry
+ENVIRONMENTS_DIR = "environments"  # package environments, each stored once (store/environments.py)
 # Directories of a store that are not runs: never listed, read or collected as runs.
-RESERVED = frozenset({EXPERIMENTS_DIR, MODELS_DIR})
+RESERVED = frozenset({EXPERIMENTS_DIR, MODELS_DIR, ENVIRONMENTS_DIR})
 INPUTS = "inputs.yaml"  # datasets a run used (log_input): appended, one entry per call
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
@@ -97,6 +99,8 @@ class Meta:
     source: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] | None = None
     metrics: dict[str, MetricSummary] = field(default_factory=dict)
+    # The SHA-256 of the run's environment capture, stored once as environments/<sha>.txt
+    environment: str | None = None
     error: dict[str, str | None] | None = None  # why a FAILED run failed: see error_record
 
     @property
@@ -112,6 +116,7 @@ class Meta:
     def to_dict(self) -> dict[str, Any]:
         # `error` only when there is one: runs without it keep the bytes older versions wrote
         error = {} if self.error is None else {"error": dict(self.error)}
+        environment = {} if self.environment is None else {"environment": self.environment}
         return {
             "format_version": FORMAT_VERSION,
             "run_id": self.run_id,
@@ -130,6 +135,7 @@ class Meta:
             "description": self.description,
             "source": self.source,
             "git": self.git,
+            **environment,
             "metrics": {k: self.metrics[k].to_dict() for k in sorted(self.metrics)},
         }
 
@@ -158,6 +164,7 @@ class Meta:
             source=dict(data.get("source") or {}),
             git=None if data.get("git") is None else dict(data["git"]),
             metrics={str(k): MetricSummary.from_dict(v) for k, v in metrics.items()},
+            environment=_digest(data.get("environment")),
             error=_error(data.get("error")),
         )
 
@@ -182,6 +189,15 @@ def _error(value: object) -> dict[str, str | None] | None:
     if isinstance(value, (str, int, float)):
         return {"type": None, "message": str(value), "traceback": None}
     raise ValueError(f"error must be a mapping of type, message, traceback, not a {type(value).__name__}")
+
+
+def _digest(value: object) -> str | None:
+    """``environment`` as read: None, or a SHA-256 in lowercase hex."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError(f"environment must be a SHA-256 in hex (64 digits), not {value!r}")
+    return value
 
 
 def _opt_str(value: object) -> str | None:

@@ -9,6 +9,7 @@ first byte is written.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -23,7 +24,7 @@ from gittrack.errors import (
     ParamConflictError,
     RunStateError,
 )
-from gittrack.store import layout, names, yamlio
+from gittrack.store import environments, layout, names, yamlio
 from gittrack.store.atomic import TMP_PREFIX, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import (
@@ -91,8 +92,8 @@ class RunWriter:
             if git_diff:
                 # the diff holds the repo's exact bytes, decoded with surrogateescape
                 (staging / layout.GIT_DIFF).write_bytes(git_diff.encode("utf-8", "surrogateescape"))
-            if environment:
-                (staging / layout.ENVIRONMENT).write_text(environment, encoding="utf-8")
+            if environment:  # stored once per distinct capture; the run keeps its digest
+                meta = meta.with_changes(environment=environments.save(store, environment))
             while True:
                 (staging / layout.META).write_text(yamlio.dump(meta.to_dict()), encoding="utf-8")
                 run_dir = store / meta.run_id
@@ -165,6 +166,7 @@ class RunWriter:
         with open(self.run_dir / filename, "ab", buffering=0) as handle:
             handle.write(data)
         self._sizes[filename] += len(data)
+        touch_run(self.run_dir)
 
     # -- metrics ----------------------------------------------------------------------------
 
@@ -363,3 +365,10 @@ def drop_torn_tail(path: Path) -> int | None:
 
 
 _MISSING = object()
+
+
+def touch_run(run_dir: Path) -> None:
+    """Mark the run directory changed after an append (which leaves its mtime alone), so the
+    run index (:mod:`gittrack.query.index`) reads the run again; best effort."""
+    with contextlib.suppress(OSError):
+        os.utime(run_dir)

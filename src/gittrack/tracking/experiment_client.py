@@ -67,6 +67,11 @@ class ExperimentMethods:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         return self._find(name)
 
+    def get_experiments_by_name(self, names: Sequence[str]) -> list[Experiment]:
+        """The experiments of ``names`` that exist, in that order (one look at the store)."""
+        by_name = {e.name: e for e in self._experiments()}
+        return [by_name[n] for n in names if n in by_name]
+
     def _find(self, name: str) -> Experiment | None:
         return next((e for e in self._experiments() if e.name == name), None)
 

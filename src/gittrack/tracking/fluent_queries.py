@@ -173,7 +173,7 @@ def _searched_experiments(
         return [ids] if isinstance(ids, (str, int)) else list(ids)
     if names:
         wanted = [names] if isinstance(names, str) else list(names)
-        return [e.name for n in wanted if (e := client.get_experiment_by_name(n)) is not None]
+        return [e.name for e in client.get_experiments_by_name(wanted)]
     return None if search_all else [active_experiment_id()]
 
 

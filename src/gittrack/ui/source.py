@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from gittrack import git
 from gittrack.errors import CorruptRunError
 from gittrack.review.show import artifacts, describe, files_at, find_record
-from gittrack.store import layout
+from gittrack.store import environments, layout
 from gittrack.store.metric_csv import MetricRow, metric_files, read_history
 from gittrack.store.reader import RunRecord, find_run_dir, read_run
 
@@ -47,12 +47,14 @@ class RunSource:
     def info(self) -> dict[str, Any]:
         """The run as :func:`gittrack.review.show.show` describes it."""
         diff = self.run_dir / layout.GIT_DIFF
+        environment = environments.environment_file(self.run_dir, self.record.meta.environment)
         return describe(
             self.record,
             path=str(self.run_dir),
             diff_file=str(diff) if self.has_diff() else None,
             artifacts=self.artifacts(),
             repo_name=None,
+            environment_file=None if environment is None else str(environment),
         )
 
     def histories(self) -> dict[str, list[MetricRow]]:
@@ -116,7 +118,18 @@ class RevisionSource(RunSource):
         found, has_diff = self._files()
         where = f"{self.sha}:{self.prefix}"
         diff_file = f"{where}/{layout.GIT_DIFF}" if has_diff else None
-        return describe(self.record, path=where, diff_file=diff_file, artifacts=found, repo_name=None)
+        shared = self.record.meta.environment  # stored once beside the runs (docs/format.md)
+        store = self.prefix.rpartition("/")[0]  # "" when the store is the work tree's root
+        path = environments.relative_path(shared) if shared else ""
+        environment = f"{self.sha}:{store}/{path}".replace(":/", ":", 1) if shared else None
+        return describe(
+            self.record,
+            path=where,
+            diff_file=diff_file,
+            artifacts=found,
+            repo_name=None,
+            environment_file=environment,
+        )
 
     def _files(self) -> tuple[list[dict[str, Any]], bool]:
         # sizes from one tree listing: no artifact is read just to be listed

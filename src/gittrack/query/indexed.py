@@ -1,0 +1,302 @@
+"""Queries answered in SQL over the run index, materialising only the rows returned.
+
+:func:`search_rows` evaluates a parsed filter and order-by over the index's cells
+(:mod:`gittrack.query.cells`) and gives back the frame rows of the runs returned, in
+order, so ``ls`` and ``search_runs`` read a handful of rows out of 100,000 instead of
+building the whole frame.  It gives exactly the answer of the DataFrame path
+(:func:`gittrack.query.filter.filter_frame` and :func:`~gittrack.query.filter.sort_frame`),
+which tests check on generated stores, filters and orders:
+
+- a comparison matches only runs that have the key (a cell); ``IS NULL`` the others;
+- a quoted value compares with ``txt`` (SQLite's binary order is Python's code-point
+  order), an unquoted number with ``num``; ``LIKE``/``ILIKE`` use the same regex as the
+  DataFrame path; a metric logged as NaN matches ``!=`` and ``NOT IN`` only;
+- sorting puts missing values last, a metric's NaN after its numbers, a param's numbers
+  before its strings (unless ``params_as_text``), then ``start_time DESC, run_id``.
+
+It answers None, and the caller uses the DataFrame path, for what it does not cover:
+``datasets.`` keys, ``artifact_uri``, ``lifecycle_stage`` named while an experiment is
+deleted, and stores with a run whose row the index cannot hold.  Pandas-free.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gittrack.query import index
+from gittrack.query.cells import like_regex
+from gittrack.query.filter_parse import BoolOp, Comparison, Expr, Membership, NullCheck, OrderKey
+from gittrack.store import layout
+
+_TIEBREAKERS = (OrderKey("start_time", ascending=False), OrderKey("run_id", ascending=True))
+_NUMERIC = frozenset({"start_time", "end_time", "duration"})
+_STRING_COLUMNS = ("run_id", "experiment_id", "lifecycle_stage")
+
+
+T = TypeVar("T")
+
+
+class _Unsupported(Exception):
+    """The query needs the DataFrame path."""
+
+
+def search_rows(
+    store: Path,
+    *,
+    expr: Expr | None,
+    keys: Sequence[OrderKey],
+    experiments: Sequence[str] | None,
+    view: str,
+    limit: int | None,
+    deleted: set[str],
+    params_as_text: bool,
+    warn: Callable[[str], None],
+    fresh: bool = False,
+) -> tuple[list[dict[str, Any]], list[str], set[str]] | None:
+    """The frame rows matching, sorted and limited, every column of the store's frame (the
+    DataFrame path's columns) and the columns holding only strings there; None when the
+    DataFrame path must answer.  ``fresh``: the caller has just had :func:`present_keys`
+    answer for it, so the index is up to date."""
+    try:
+        where, args = _scope(experiments, view, deleted)
+        if expr is not None:
+            sql, more = _condition(expr, deleted)
+            where, args = f"{where} AND ({sql})", args + more
+        joins, order, join_args = _order(keys, deleted, params_as_text)
+    except _Unsupported:
+        return None
+    if not fresh and not index.refresh(store, warn):
+        return None
+    db = _open(store)
+    if db is None:
+        return None
+    try:
+        # the SQL is built from fixed fragments; every value from the query is a bound parameter
+        query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
+        columns, strings = _memoised(store, "columns", lambda: _columns(db))
+    except sqlite3.Error:
+        return None  # locked or damaged meanwhile: the DataFrame path answers
+    finally:
+        db.close()
+    if deleted:
+        for row in rows:
+            if row.get("experiment_id") in deleted:
+                row["lifecycle_stage"] = "deleted"
+    return rows, columns, strings
+
+
+def present_keys(
+    store: Path,
+    *,
+    experiments: Sequence[str] | None,
+    view: str,
+    deleted: set[str],
+    warn: Callable[[str], None],
+) -> tuple[bool, set[str]] | None:
+    """Whether any run is in scope, and the ``params.``/``metrics.``/``tags.`` columns some
+    run in scope has a value for (:func:`gittrack.query.keys.present_columns` of the
+    scope's frame); None: use the frame."""
+    where, args = _scope(experiments, view, deleted)
+    if not index.refresh(store, warn):
+        return None
+    db = _open(store)
+    if db is None:
+        return None
+    try:
+        query = f"SELECT DISTINCT r.filled FROM runs r WHERE {where}"  # noqa: S608 - values are bound
+        found = db.execute(query, args).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    keys = {k for (text,) in found for k in json.loads(text)}
+    return bool(found), {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+
+
+def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int] | None:
+    """:func:`gittrack.query.search.experiment_starts` from the index; None: use the frame."""
+    if not index.refresh(store, warn):
+        return None
+    db = _open(store)
+    if db is None:
+        return None
+    try:
+        query = "SELECT exp, MIN(start) FROM runs WHERE exp IS NOT NULL GROUP BY exp"
+        found = _memoised(store, "starts", lambda: db.execute(query).fetchall())
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    if any(start is None for _exp, start in found):
+        return None  # an experiment whose runs have no start time: the frame says what that means
+    return {str(exp): int(start) for exp, start in found}
+
+
+# Answers that depend only on the index file's content, by (store, what): kept while the
+# file is the one they were computed from (a refresh that changes nothing leaves it alone).
+_memo: dict[tuple[Path, str], tuple[index.Stamp, Any]] = {}
+
+
+def _memoised(store: Path, what: str, compute: Callable[[], T]) -> T:
+    stamp = index.stamp(store)
+    kept = _memo.get((store, what))
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]  # type: ignore[no-any-return]
+    value = compute()
+    _memo[(store, what)] = (stamp, value)
+    return value
+
+
+def clear_memory() -> None:
+    """Forget the memoised answers."""
+    _memo.clear()
+
+
+def _open(store: Path) -> sqlite3.Connection | None:
+    path = store / layout.CACHE_DIR / index.INDEX_FILE
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        if db.execute("PRAGMA user_version").fetchone()[0] != index.SCHEMA_VERSION:
+            db.close()
+            return None
+    except sqlite3.Error:
+        return None
+    db.create_function("gt_like", 3, _like, deterministic=True)
+    return db
+
+
+def _columns(db: sqlite3.Connection) -> tuple[list[str], set[str]]:
+    """Every column of the store's frame, in its order, and those holding only strings."""
+    from gittrack.query.frame import ATTRIBUTE_COLUMNS, by_kind
+
+    keys: dict[str, None] = dict.fromkeys(ATTRIBUTE_COLUMNS)
+    strings: set[str] = set()
+    others: set[str] = set()
+    for (text,) in db.execute("SELECT DISTINCT keys FROM runs"):
+        kinds = json.loads(text)
+        strings.update(kinds[0])
+        others.update(kinds[1])
+        keys.update(dict.fromkeys(k for kind in kinds for k in kind))
+    extra = by_kind(sorted(k for k in keys if k not in ATTRIBUTE_COLUMNS))
+    return [*ATTRIBUTE_COLUMNS, *extra], strings - others
+
+
+_patterns: dict[tuple[str, int], Any] = {}
+
+
+def _like(pattern: str, ignore_case: int, text: str | None) -> int:
+    if text is None:
+        return 0
+    regex = _patterns.get((pattern, ignore_case))
+    if regex is None:
+        regex = _patterns[(pattern, ignore_case)] = like_regex(pattern, bool(ignore_case))
+    return int(regex.fullmatch(text) is not None)
+
+
+def _stage(deleted: set[str]) -> tuple[str, list[Any]]:
+    """The effective lifecycle stage: runs of a deleted experiment count as deleted."""
+    if not deleted:
+        return "r.stage", []
+    marks = ", ".join("?" * len(deleted))
+    return f"(CASE WHEN r.exp IN ({marks}) THEN 'deleted' ELSE r.stage END)", sorted(deleted)
+
+
+def _scope(experiments: Sequence[str] | None, view: str, deleted: set[str]) -> tuple[str, list[Any]]:
+    clauses, args = ["1"], []
+    if view != "all":
+        stage, stage_args = _stage(deleted)
+        clauses.append(f"{stage} = ?")
+        args += [*stage_args, view]
+    if experiments:
+        wanted = list(experiments)
+        clauses.append(f"r.exp IN ({', '.join('?' * len(wanted))})")
+        args += wanted
+    return " AND ".join(clauses), args
+
+
+def _condition(expr: Expr, deleted: set[str]) -> tuple[str, list[Any]]:
+    if isinstance(expr, BoolOp):
+        parts = [_condition(e, deleted) for e in expr.operands]
+        joined = f" {expr.op} ".join(f"({p[0]})" for p in parts)
+        return joined, [a for p in parts for a in p[1]]
+    ident = expr.ident
+    if ident.kind == "datasets" or ident.column == "artifact_uri":
+        raise _Unsupported
+    if ident.column == "lifecycle_stage" and deleted:
+        raise _Unsupported
+    column = ident.column
+    if isinstance(expr, NullCheck):
+        has = "r.run_id IN (SELECT run_id FROM cells WHERE col = ?)"
+        return (has if expr.negated else f"NOT {has}"), [column]
+    cond, args = _cell_condition(expr, metric=ident.kind == "metrics")
+    return f"r.run_id IN (SELECT run_id FROM cells WHERE col = ? AND ({cond}))", [column, *args]  # noqa: S608
+
+
+def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, list[Any]]:
+    if isinstance(expr, Membership):
+        strings = [v for v in expr.values if isinstance(v, str)]
+        floats = [float(v) for v in expr.values if not isinstance(v, str)]
+        parts: list[tuple[str, list[Any]]] = []
+        if strings:
+            parts.append(
+                (f"txt {'NOT ' if expr.negated else ''}IN ({', '.join('?' * len(strings))})", strings)
+            )
+        if floats:
+            marks = ", ".join("?" * len(floats))
+            if expr.negated:
+                test = f"(num NOT IN ({marks}) OR nan = 1)" if metric else f"(num NOT IN ({marks}))"
+            else:
+                test = f"num IN ({marks})"
+            parts.append((test, floats))
+        joined = (" AND " if expr.negated else " OR ").join(p[0] for p in parts)
+        return joined, [a for p in parts for a in p[1]]
+    if expr.op in ("LIKE", "ILIKE"):
+        return "gt_like(?, ?, txt)", [str(expr.value), int(expr.op == "ILIKE")]
+    op = _SQL_OPERATORS[expr.op]
+    if isinstance(expr.value, str):
+        return f"txt {op} ?", [expr.value]
+    if metric and op == "!=":
+        return "(num != ? OR nan = 1)", [float(expr.value)]
+    return f"num {op} ?", [float(expr.value)]
+
+
+_SQL_OPERATORS = {op: op for op in ("=", "!=", "<", "<=", ">", ">=")}
+
+
+def _order(keys: Sequence[OrderKey], deleted: set[str], params_as_text: bool) -> tuple[str, str, list[Any]]:
+    """LEFT JOINs of each order key's cells and the ORDER BY terms, as ``sort_frame`` orders."""
+    keys = list(keys) or [_TIEBREAKERS[0]]
+    seen = {k.column for k in keys}
+    keys += [k for k in _TIEBREAKERS if k.column not in seen]
+    joins, terms, args = [], [], []
+    for i, key in enumerate(keys):
+        column, way = key.column, "ASC" if key.ascending else "DESC"
+        if column == "artifact_uri" or (column == "lifecycle_stage" and deleted):
+            raise _Unsupported
+        if column == "run_id":
+            terms.append(f"r.run_id {way}")
+            continue
+        if column == "start_time" and not key.ascending:
+            terms.append("r.start DESC")  # NULL sorts last in DESC: the index's order
+            continue
+        k = f"k{i}"
+        joins.append(f"LEFT JOIN cells {k} ON {k}.col = ? AND {k}.run_id = r.run_id")
+        args.append(column)
+        missing = f"({k}.run_id IS NULL)"
+        if column.startswith("metrics.") or column in _NUMERIC:
+            terms += [missing, f"COALESCE({k}.nan, 0)", f"{k}.num {way}"]
+        elif column.startswith("params.") and not params_as_text:
+            terms += [missing, f"({k}.num IS NULL) {way}", f"{k}.num {way}"]
+            terms.append(f"(CASE WHEN {k}.num IS NULL THEN {k}.txt ELSE '' END) {way}")
+        else:
+            terms += [missing, f"{k}.txt {way}"]
+    return " ".join(joins), ", ".join(terms), args
