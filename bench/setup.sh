@@ -17,8 +17,7 @@ fi
 # stores hold sklearn models and the versions they were written with, and for
 # tests/test_mlflow_crossload.py, which loads gittrack's models with MLflow from this venv.
 # LightGBM: a model flavor gittrack does not implement itself, logged and loaded by MLflow
-# through the gittrack store plugin (tests/test_mlflow_plugin_flavor.py,
-# tests/test_mlflow_plugin_lightgbm.py).
+# through the gittrack store plugin (tests/test_mlflow_plugin_lightgbm.py).
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   "mlflow==$MLFLOW_VERSION" pyinstrument "scikit-learn==1.9.1" "lightgbm==4.7.0"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"

@@ -3,8 +3,9 @@
 MLflow 3.17 (``bench/.venv``, which ``bench/setup.sh`` gives lightgbm) logs a LightGBM booster
 with ``mlflow.lightgbm.log_model`` and trains one under ``mlflow.lightgbm.autolog()``, with
 ``MLFLOW_TRACKING_URI=gittrack:.`` in a real git repository; it registers the first and loads
-both back by ``runs:/``, ``models:/`` and the logged model's URI.  The model's files must sit
-in the run's own ``artifacts/`` folder (docs/format.md), where ``import gittrack`` reads them.
+both back by ``runs:/``, ``models:/`` and the logged model's URI (pyfunc and native).  The
+model's files must sit in the run's own ``artifacts/`` folder (docs/format.md), where
+``import gittrack`` reads them, with autolog's params typed as ``import gittrack`` types them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SCRIPT = textwrap.dedent(
         "runs": mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model").predict(X).tolist() == want,
         "registry": mlflow.pyfunc.load_model("models:/booster/1").predict(X).tolist() == want,
         "native": mlflow.lightgbm.load_model(info.model_uri).predict(X).tolist() == want,
+        "native-registry": mlflow.lightgbm.load_model("models:/booster/1").predict(X).tolist() == want,
         "autolog": mlflow.lightgbm.load_model(f"runs:/{auto.info.run_id}/model").predict(X).tolist()
         == tuned.predict(X).tolist(),
     }
@@ -73,7 +75,13 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
 
 def test_mlflow_loads_the_booster_it_logged_through_the_plugin(logged: tuple[Path, dict[str, Any]]) -> None:
     _, found = logged
-    assert found["loads"] == {"runs": True, "registry": True, "native": True, "autolog": True}
+    assert found["loads"] == {
+        "runs": True,
+        "registry": True,
+        "native": True,
+        "native-registry": True,
+        "autolog": True,
+    }
     assert found["version"] == "1"
 
 
@@ -84,6 +92,8 @@ def test_the_models_files_sit_in_the_runs_artifacts_folder(logged: tuple[Path, d
         meta = yamlio.load((model / "MLmodel").read_bytes())
         assert meta["flavors"]["python_function"]["loader_module"] == "mlflow.lightgbm"
         assert (model / meta["flavors"]["lightgbm"]["data"]).is_file()
+        assert "lightgbm" in (model / "MLmodel").read_text()
+        assert yamlio.load((repo / ".runs" / run_id / "meta.yaml").read_bytes())["status"] == "FINISHED"
     assert not list(repo.glob("mlruns")) and not list(repo.glob("mlartifacts"))
 
 
@@ -93,6 +103,8 @@ def test_autolog_params_metrics_and_artifacts_are_gittracks(
     """What autolog wrote through MLflow's client reads back through ``import gittrack`` as well."""
     repo, found = logged
     assert [step for step, _ in found["history"]] == [0, 1, 2, 3, 4]
+    params = yamlio.load((repo / ".runs" / found["autolog"] / "params.yaml").read_bytes())
+    assert params["num_boost_round"] == 5 and params["num_leaves"] == 4  # autolog's params, typed
     assert {"model", "feature_importance_gain.json"} <= set(found["artifacts"])
     monkeypatch.chdir(repo)
     run = gittrack.MlflowClient().get_run(found["autolog"])

@@ -55,7 +55,7 @@ client.update_run(runs[1], name="renamed")
 out["renamed_run"] = client.get_run(runs[1]).info.run_name
 history = client.get_metric_history(runs[2], "m")
 out["history"] = [[m.step, m.value, m.timestamp] for m in history]
-found = client.search_runs([exp], "params.i > '1' and tags.k = 'even'", order_by=["metrics.m DESC"])
+found = client.search_runs([exp], "metrics.m > 15 and tags.k = 'even'", order_by=["metrics.m DESC"])
 out["search"] = [r.info.run_name for r in found]
 first = client.search_runs([exp], "", max_results=2, order_by=["attributes.run_name ASC"])
 by_name = ["attributes.run_name ASC"]

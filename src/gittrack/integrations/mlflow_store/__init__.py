@@ -10,5 +10,8 @@ package, and only this package imports ``mlflow``.
 Modules: ``uris`` (``gittrack:`` store and artifact URIs), ``convert`` (gittrack's
 entities as MLflow's), ``unsupported`` (MLflow methods gittrack cannot serve raise
 MLflow's own exception naming them), ``tracking_store``, ``logged_models`` (MLflow 3's
-logged models as files in their run), ``registry_store``, ``artifact_repo``.
+logged models as files in their run), ``registry_store``, ``artifact_repo``, ``grammar``
+(MLflow's search grammar, parsed by MLflow, answered by gittrack's engine), ``params``
+and ``latest`` (a run's latest metrics as MLflow's file store picks them; these two
+import nothing of MLflow).
 """

@@ -8,7 +8,7 @@ stores return them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlflow.entities import (
@@ -37,6 +37,7 @@ from mlflow.entities.model_registry import (
 )
 
 from gittrack.integrations.mlflow_store import uris
+from gittrack.store.metric_csv import MetricRow
 from gittrack.tracking import entities as gt
 from gittrack.tracking import registry_entities as gtr
 from gittrack.tracking.datasets import DatasetInput as GittrackDatasetInput
@@ -46,7 +47,10 @@ def run(
     found: gt.Run,
     datasets: Sequence[GittrackDatasetInput] = (),
     outputs: Sequence[tuple[str, int]] = (),
+    latest: Mapping[str, MetricRow] | None = None,
 ) -> Run:
+    """MLflow's Run of ``found``; ``latest`` (:func:`.latest.latest_rows`) gives each metric the
+    value, step and timestamp MLflow's file store reports (without it: step 0, time 0)."""
     info = found.info
     run_info = RunInfo(
         run_id=info.run_id,
@@ -60,12 +64,18 @@ def run(
         run_name=info.run_name,
     )
     data = RunData(
-        metrics=[Metric(k, v, 0, 0) for k, v in found.data.metrics.items()],
+        metrics=[_latest(k, v, (latest or {}).get(k)) for k, v in found.data.metrics.items()],
         params=[Param(k, v) for k, v in found.data.params.items()],
         tags=[RunTag(k, v) for k, v in found.data.tags.items()],
     )
     inputs = RunInputs(dataset_inputs=[dataset_input(d) for d in datasets])
     return Run(run_info, data, inputs, RunOutputs([LoggedModelOutput(m, s) for m, s in outputs]))
+
+
+def _latest(key: str, value: float, row: MetricRow | None) -> Metric:
+    if row is None:
+        return Metric(key, value, 0, 0)
+    return Metric(key, row.value, row.timestamp, row.step)
 
 
 def dataset_input(found: GittrackDatasetInput) -> DatasetInput:

@@ -14,7 +14,12 @@ from typing import Any
 
 def typed_param(value: Any) -> Any:
     """``"10"`` is the int 10, ``"0.5"`` the float, ``"True"``/``"False"`` bools, ``"None"``
-    null, when that value prints back as exactly the text; anything else stays text."""
+    null, when that value prints back as exactly the text; anything else stays text.
+
+    ``"nan"`` stays text although ``repr(float("nan"))`` is ``"nan"``: a NaN param is a
+    missing value to gittrack's readers and searches, while MLflow's ``'nan'`` is a string
+    that ``params.s = 'nan'`` finds.  ``"inf"`` and ``"-inf"`` round-trip and are stored as
+    YAML's ``.inf``/``-.inf``, read back as the same text."""
     if not isinstance(value, str):
         return value
     if value in ("True", "False"):
@@ -26,6 +31,8 @@ def typed_param(value: Any) -> Any:
             parsed = kind(value)
         except ValueError:
             continue
+        if parsed != parsed:  # NaN: gittrack reads a NaN param as missing, so 'nan' stays text
+            return value
         if (repr(parsed) if kind is float else str(parsed)) == value:
             return parsed
     return value

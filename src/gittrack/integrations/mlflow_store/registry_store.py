@@ -9,31 +9,60 @@ MLflow's sources (``gittrack:runs/...`` artifact URIs, ``runs:/``, a logged mode
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.model_registry import (
+    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+)
 from mlflow.store.model_registry.abstract_store import AbstractStore
+from mlflow.utils.search_utils import SearchModelUtils, SearchModelVersionUtils, SearchUtils
 
 from gittrack.integrations.mlflow_store import convert, logged_models, uris
 from gittrack.integrations.mlflow_store.unsupported import Unsupported, finish
-from gittrack.tracking import paging
 from gittrack.tracking.client import Client
 
-# MLflow's client adds this to every model search so prompts stay out; a model has no such
-# tag, which MLflow's own stores count as "not a prompt" (gittrack's filter would not).
-_NOT_A_PROMPT = re.compile(r"\s*(?:\bAND\s+)?tags?\.`mlflow\.prompt\.is_prompt`\s*!=\s*'true'", re.IGNORECASE)
-_PROMPT_TAG = "mlflow.prompt.is_prompt"
+T = TypeVar("T")
 
 
-def _without_prompt_clause(filter_string: str | None) -> tuple[str | None, bool]:
-    """(the filter without MLflow's "not a prompt" clause, whether it had it)."""
-    if not filter_string or not _NOT_A_PROMPT.search(filter_string):
-        return filter_string, False
-    rest = _NOT_A_PROMPT.sub("", filter_string).strip()
-    return re.sub(r"^AND\s+", "", rest, flags=re.IGNORECASE) or None, True
+def _limit(max_results: int | None, default: int, most: int) -> int:
+    """MLflow's registry file store's check of ``max_results``."""
+    limit = default if max_results is None else max_results
+    if not isinstance(limit, int) or limit < 1:
+        raise MlflowException(
+            f"Invalid value for max_results. It must be a positive integer, but got {limit}",
+            INVALID_PARAMETER_VALUE,
+        )
+    if limit > most:
+        raise MlflowException(
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{most}, but got value {limit}",
+            INVALID_PARAMETER_VALUE,
+        )
+    return limit
+
+
+def _all_pages(fetch: Callable[[str | None], Any]) -> list[Any]:
+    every: list[Any] = []
+    token = None
+    while True:
+        chunk = fetch(token)
+        every += list(chunk)
+        if not (token := chunk.token):
+            return every
+
+
+def _paged(items: list[T], page_token: str | None, limit: int) -> PagedList[T]:
+    """MLflow's offset page tokens, as its file store makes them."""
+    start = SearchUtils.parse_start_offset_from_page_token(page_token)
+    token = SearchUtils.create_page_token(start + limit) if start + limit < len(items) else None
+    return PagedList(items[start : start + limit], token)
 
 
 @finish
@@ -76,18 +105,10 @@ class GittrackRegistryStore(AbstractStore):  # type: ignore[misc]
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        wanted, no_prompts = _without_prompt_clause(filter_string)
-        if not no_prompts:
-            found = self._client.search_registered_models(wanted, max_results or 100, order_by, page_token)
-        else:
-            every, token = [], None
-            while True:
-                chunk = self._client.search_registered_models(wanted, 1000, order_by, token)
-                every += [m for m in chunk if m.tags.get(_PROMPT_TAG) != "true"]
-                if not (token := chunk.token):
-                    break
-            found = paging.page(every, page_token, max_results or 100)
-        return PagedList([convert.registered_model(m) for m in found], found.token)
+        limit = _limit(max_results, 100, SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
+        every = _all_pages(lambda token: self._client.search_registered_models(None, 1000, None, token))
+        found = SearchModelUtils.filter([convert.registered_model(m) for m in every], filter_string)
+        return _paged(SearchModelUtils.sort(found, order_by), page_token, limit)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         return convert.registered_model(self._client.get_registered_model(name))
@@ -160,8 +181,11 @@ class GittrackRegistryStore(AbstractStore):  # type: ignore[misc]
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
-        found = self._client.search_model_versions(filter_string, max_results or 10000, order_by, page_token)
-        return PagedList([convert.model_version(v) for v in found], found.token)
+        limit = _limit(max_results, 10000, SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
+        every = _all_pages(lambda token: self._client.search_model_versions(None, 10000, None, token))
+        found = SearchModelVersionUtils.filter([convert.model_version(v) for v in every], filter_string)
+        default = ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
+        return _paged(SearchModelVersionUtils.sort(found, order_by or default), page_token, limit)
 
     def set_model_version_tag(self, name: str, version: str, tag: Any) -> None:
         self._client.set_model_version_tag(name, version, tag.key, tag.value)

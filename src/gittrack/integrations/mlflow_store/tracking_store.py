@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mlflow.entities import Experiment, Metric, Run, RunInfo, RunStatus, ViewType
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.abstract_store import AbstractStore
 
-from gittrack.integrations.mlflow_store import convert, logged_models, uris
+from gittrack.integrations.mlflow_store import convert, grammar, logged_models, uris
+from gittrack.integrations.mlflow_store.latest import latest_rows
 from gittrack.integrations.mlflow_store.logged_model_store import LoggedModelMethods
 from gittrack.integrations.mlflow_store.params import typed_param
 from gittrack.integrations.mlflow_store.unsupported import Unsupported, finish
@@ -65,7 +67,13 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        found = self._client.search_experiments(view_type, max_results, filter_string, order_by, page_token)
+        found = self._client.search_experiments(
+            view_type,
+            max_results,
+            grammar.experiment_filter(filter_string),
+            grammar.experiment_order_by(order_by),
+            page_token,
+        )
         return PagedList([convert.experiment(e) for e in found], found.token)
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags: Any = None) -> str:
@@ -120,11 +128,9 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
 
     def get_run(self, run_id: str) -> Run:
         found = self._client.get_run(run_id)
-        return convert.run(found, self._client.get_dataset_inputs(found.info.run_id), self._outputs(found))
-
-    def _outputs(self, found: gt.Run) -> list[tuple[str, int]]:
         run_dir = find_run_dir(self._store, found.info.run_id)
-        return [(m.model_id, m.step) for m in logged_models.in_run(run_dir) if not m.deleted]
+        datasets = self._client.get_dataset_inputs(found.info.run_id)
+        return convert.run(found, datasets, _outputs(run_dir), latest_rows(run_dir, found.data.metrics))
 
     def update_run_info(
         self, run_id: str, run_status: Any, end_time: int | None, run_name: str | None
@@ -168,17 +174,21 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> tuple[list[Run], str | None]:
+        wanted = grammar.run_filter(filter_string)  # MLflow's grammar, MLflow's errors
+        keys = grammar.run_order_by(order_by)
         found = self._client.search_runs(
-            list(experiment_ids), filter_string or "", run_view_type, max_results, order_by, page_token
+            list(experiment_ids), wanted, run_view_type, max_results, keys, page_token
         )
         return [self._with_io(r) for r in found], found.token
 
     def _with_io(self, found: gt.Run) -> Run:
+        run_dir = find_run_dir(self._store, found.info.run_id)
+        latest = latest_rows(run_dir, found.data.metrics)
         try:
             datasets = self._client.get_dataset_inputs(found.info.run_id)
-            return convert.run(found, datasets, self._outputs(found))
+            return convert.run(found, datasets, _outputs(run_dir), latest)
         except (OSError, ValueError):  # a damaged inputs file: the run without them
-            return convert.run(found)
+            return convert.run(found, latest=latest)
 
     # -- logging ----------------------------------------------------------------------------
 
@@ -231,6 +241,10 @@ class GittrackStore(LoggedModelMethods, AbstractStore):  # type: ignore[misc]
         self._client.set_tag(
             run_id, "mlflow.log-model.history", json.dumps([*models, mlflow_model.get_tags_dict()])
         )
+
+
+def _outputs(run_dir: Path) -> list[tuple[str, int]]:
+    return [(m.model_id, m.step) for m in logged_models.in_run(run_dir) if not m.deleted]
 
 
 def _start_heartbeat() -> None:
