@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from differential.normalise import CHECKOUT_TAGS
+
+
+def _answer_columns(df: Any) -> list[str]:
+    """The frame's columns but the tags that depend on the checkout (normalise.CHECKOUT_TAGS)."""
+    return [c for c in df.columns if str(c).removeprefix("tags.") not in CHECKOUT_TAGS]
+
 
 def _keys(df: Any) -> list[Any]:
     return [str(k) for k in df["tags.case_key"]]
@@ -39,12 +46,12 @@ IDIOMS: dict[str, Callable[[Any], Any]] = {
     "lr-astype-float-sum": lambda df: round(float(df["params.lr"].dropna().astype(float).sum()), 9),
     "params-columns": lambda df: sorted(c for c in df.columns if c.startswith("params.")),
     "metrics-columns": lambda df: sorted(c for c in df.columns if c.startswith("metrics.")),
-    "tags-columns": lambda df: sorted(c for c in df.columns if c.startswith("tags.")),
+    "tags-columns": lambda df: sorted(c for c in _answer_columns(df) if c.startswith("tags.")),
     "leading-columns": lambda df: [c for c in df.columns if "." not in c],
     "run-id-is-str": lambda df: all(isinstance(v, str) and len(v) > 0 for v in df["run_id"]),
     "experiment-id-is-str": lambda df: all(isinstance(v, str) for v in df["experiment_id"]),
     "duration-column": lambda df: _keys(df[(df["end_time"] - df["start_time"]).dt.total_seconds() >= 0]),
-    "to-dict-first": lambda df: sorted(df.iloc[0].to_dict()),
+    "to-dict-first": lambda df: sorted(k for k in df.iloc[0].to_dict() if k in _answer_columns(df)),
     "len": lambda df: len(df),
     "empty": lambda df: bool(df.empty),
     "note-str-contains": lambda df: _keys(df[df["tags.note"].str.contains("%", na=False, regex=False)]),

@@ -32,6 +32,9 @@ VOLATILE_TAGS = frozenset(
         "mlflow.note.content",
     }
 )
+# Tags MLflow's client adds from the repository of the script that logs, when it has a remote:
+# present in a clone (CI), absent in a checkout without one. Not part of any answer.
+CHECKOUT_TAGS = frozenset({"mlflow.source.git.repoURL", "mlflow.git.repoURL"})
 PRESENT = "<present>"
 TIME = "<time>"
 
@@ -112,6 +115,7 @@ def canonical_columns(columns: list[str]) -> list[str]:
     MLflow fills its metric/param/tag columns from Python sets, so their order within a
     group changes from process to process; only the grouping is part of its answer.
     """
+    columns = [c for c in columns if c.removeprefix("tags.") not in CHECKOUT_TAGS]
     head = [c for c in columns if not c.startswith(_GROUPS)]
     return head + [c for group in _GROUPS for c in sorted(c for c in columns if c.startswith(group))]
 
@@ -180,7 +184,7 @@ def run(entity: Any, ids: Ids) -> dict[str, Any]:
         },
         "params": {k: scalar(v) for k, v in sorted(entity.data.params.items())},
         "metrics": {k: scalar(v) for k, v in sorted(entity.data.metrics.items())},
-        "tags": {k: tag_value(k, v, ids) for k, v in sorted(tags.items())},
+        "tags": {k: tag_value(k, v, ids) for k, v in sorted(tags.items()) if k not in CHECKOUT_TAGS},
     }
 
 
@@ -198,7 +202,9 @@ def experiment(entity: Any, ids: Ids) -> dict[str, Any] | None:
         "id_is_scenario_id": ids.experiments.get(entity.name) == entity.experiment_id,
         "lifecycle_stage": entity.lifecycle_stage,
         "artifact_location": PRESENT if entity.artifact_location else None,
-        "tags": {k: tag_value(k, v, ids) for k, v in sorted((entity.tags or {}).items())},
+        "tags": {
+            k: tag_value(k, v, ids) for k, v in sorted((entity.tags or {}).items()) if k not in CHECKOUT_TAGS
+        },
         "creation_time": TIME if getattr(entity, "creation_time", None) else None,
         "last_update_time": TIME if getattr(entity, "last_update_time", None) else None,
     }
