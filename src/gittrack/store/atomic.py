@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -26,3 +27,11 @@ def append_line(path: Path, text: str) -> None:
     """Append ``text`` with a single write() so concurrent readers never see a partial entry."""
     with open(path, "ab", buffering=0) as handle:
         handle.write(text.encode("utf-8"))
+
+
+def mark_changed(run_dir: Path) -> None:
+    """Set a run directory's mtime after an append to one of its files (an append leaves the
+    directory alone), so the run index (:mod:`gittrack.query.index`) reads the run again;
+    best effort."""
+    with contextlib.suppress(OSError):
+        os.utime(run_dir)

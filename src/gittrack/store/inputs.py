@@ -20,8 +20,6 @@ Readers list each (name, digest, context) once: logging a dataset again is a no-
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,7 @@ from typing import Any
 
 from gittrack.errors import CorruptRunError
 from gittrack.store import layout, yamlio
-from gittrack.store.atomic import append_line
+from gittrack.store.atomic import append_line, mark_changed
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,7 @@ def append_inputs(run_dir: Path, records: list[DatasetRecord]) -> None:
     new = [r for r in records if r.key not in known]
     if new:
         append_line(run_dir / layout.INPUTS, yamlio.dump([r.to_dict() for r in new]))
-        with contextlib.suppress(OSError):  # an append leaves the directory's mtime alone:
-            os.utime(run_dir)  # mark the run changed for the index
+        mark_changed(run_dir)
 
 
 def read_inputs(run_dir: Path) -> list[DatasetRecord]:

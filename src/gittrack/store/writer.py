@@ -9,7 +9,6 @@ first byte is written.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import os
@@ -25,7 +24,7 @@ from gittrack.errors import (
     RunStateError,
 )
 from gittrack.store import environments, layout, names, yamlio
-from gittrack.store.atomic import TMP_PREFIX, write_atomic
+from gittrack.store.atomic import TMP_PREFIX, mark_changed, write_atomic
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import (
     HEADER,
@@ -166,7 +165,8 @@ class RunWriter:
         with open(self.run_dir / filename, "ab", buffering=0) as handle:
             handle.write(data)
         self._sizes[filename] += len(data)
-        touch_run(self.run_dir)
+        if self.meta.status != "RUNNING":  # the index reads RUNNING runs again anyway
+            mark_changed(self.run_dir)
 
     # -- metrics ----------------------------------------------------------------------------
 
@@ -365,10 +365,3 @@ def drop_torn_tail(path: Path) -> int | None:
 
 
 _MISSING = object()
-
-
-def touch_run(run_dir: Path) -> None:
-    """Mark the run directory changed after an append (which leaves its mtime alone), so the
-    run index (:mod:`gittrack.query.index`) reads the run again; best effort."""
-    with contextlib.suppress(OSError):
-        os.utime(run_dir)
