@@ -15,7 +15,6 @@ IMPORT_NAME = {
     "pyyaml": "yaml",
     "gitpython": "git",
     "types-pyyaml": None,
-    "types-tabulate": None,
     "scikit-learn": "sklearn",
     "pillow": "PIL",
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gittrack.cli.options import (
@@ -115,30 +117,30 @@ def ls_command(
       gittrack ls --deleted
       gittrack ls --rev main~3
     """
-    from gittrack.review.ls import ls
-    from gittrack.review.render import render
+    from gittrack.review.ls import ls, ls_table
+    from gittrack.review.render import Table, render
 
     view = _view(deleted=deleted, all_runs=all_runs)
     if group_by is not None:
         _check_grouping(order_by=order_by, columns=columns, all_columns=all_columns)
     elif agg is not None:
         raise click.UsageError("--agg needs --group-by")
-    frame = ls(
-        obj.store(),
-        experiments=experiments,
-        filter_string=filter_string,
-        order_by=order_by or None,
-        limit=limit,
-        columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
-        all_columns=all_columns,
-        group_by=group_by,
-        agg=agg,
-        parent=parent,
-        view=view,
-        rev=rev,
-        exact=fmt in ("csv", "json"),
-        warn=warn,
-    )
+    query: dict[str, Any] = {
+        "experiments": experiments,
+        "filter_string": filter_string,
+        "order_by": order_by or None,
+        "limit": limit,
+        "columns": [c.strip() for c in columns.split(",") if c.strip()] if columns else None,
+        "all_columns": all_columns,
+        "view": view,
+        "exact": fmt in ("csv", "json"),
+        "warn": warn,
+    }
+    frame: Table | None = None
+    if group_by is None and parent is None and rev is None and fmt != "csv":  # no pandas
+        frame = ls_table(obj.store(), **query)
+    if frame is None:
+        frame = ls(obj.store(), group_by=group_by, agg=agg, parent=parent, rev=rev, **query)
     if frame.empty:
         note("no runs")
         if fmt in ("table", "markdown"):

@@ -15,7 +15,7 @@ change is what the user asked for.
 
 from __future__ import annotations
 
-from gittrack.git._paths import find_worktree_root
+from gittrack.git._paths import find_worktree_root, git_state_files
 from gittrack.git.capture import GitState, capture, clear_capture_cache
 from gittrack.git.history import default_branch, first_parent_history, merge_base
 from gittrack.git.index import (
@@ -51,6 +51,7 @@ __all__ = [
     "default_branch",
     "find_worktree_root",
     "first_parent_history",
+    "git_state_files",
     "lfs_tracked",
     "list_tree",
     "list_tree_sizes",

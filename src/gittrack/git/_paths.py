@@ -37,6 +37,14 @@ def git_dirs(root: Path) -> tuple[Path, Path]:
     return git_dir, common_dir
 
 
+def git_state_files(root: Path) -> tuple[Path, Path]:
+    """git's index file and ``HEAD`` of the work tree at ``root``: every git command that
+    changes a tracked file of the work tree (checkout, merge, reset, stash) rewrites the
+    index."""
+    git_dir, _common = git_dirs(root)
+    return git_dir / "index", git_dir / "HEAD"
+
+
 def normalise_prefix(prefix: str) -> str:
     prefix = posixpath.normpath(prefix.replace(os.sep, "/")).strip("/")
     return "" if prefix == "." else prefix

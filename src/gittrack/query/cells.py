@@ -9,6 +9,7 @@ A value the frame counts as missing (None, a NaN param) has no cell.  Pandas-fre
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
@@ -95,3 +96,27 @@ def like_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
         parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
     flags = re.DOTALL | re.IGNORECASE if ignore_case else re.DOTALL
     return re.compile("".join(parts), flags)
+
+
+_JSON_EXACT = (str, int, float, bool, type(None))  # the types JSON gives back unchanged
+
+
+def encode_row(row: dict[str, Any]) -> str | None:
+    """The row as JSON, or None when JSON would not give back the same values.
+
+    Such a row (a hand-written YAML date in params.yaml, say) is left out of the index,
+    so that run is read from its files every time rather than answered with other types.
+    """
+    if all(type(v) in _JSON_EXACT for v in row.values()):
+        return json.dumps(row)  # NaN and inf are written as JSON's NaN/Infinity extension
+    return None
+
+
+def row_kinds(row: dict[str, Any]) -> str:
+    """The row's keys as JSON ``[string-valued, other values, missing]``: over all runs this
+    tells the dtype pandas gives each column of the whole frame (strings only: ``str``)."""
+    kinds: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for key, value in sorted(row.items()):
+        missing = value is None or (isinstance(value, float) and value != value)
+        kinds[2 if missing else 0 if isinstance(value, str) else 1].append(key)
+    return json.dumps(kinds)

@@ -41,13 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from gittrack.errors import CorruptRunError
-from gittrack.query.cells import cells_of
+from gittrack.query import trust
+from gittrack.query.cells import cells_of, encode_row, row_kinds
 from gittrack.query.frame import record_row
 from gittrack.store import cache, layout
 from gittrack.store.reader import read_run
 
 INDEX_FILE = "index.sqlite"
-SCHEMA_VERSION = 5  # 2: tags.mlflow.*; 3: _nan_metrics; 4: _datasets; 5: directory stamps, cells
+SCHEMA_VERSION = 6  # 2: tags.mlflow.*; 3: _nan_metrics; 4: _datasets; 5: directory stamps, cells; 6: memo
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, sig TEXT, fsig TEXT, status TEXT,"
     " row TEXT, keys TEXT, filled TEXT, exp TEXT, stage TEXT, start REAL)"
@@ -63,6 +64,8 @@ _INDEXES = (
 RECENT_NS = 2_000_000_000  # a directory changed this recently also has its files' signatures checked
 
 _SNAPSHOT_SCHEMA = "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY, sigs TEXT, columns TEXT)"
+# answers over all runs (the keys present, the columns: gittrack.query.indexed), emptied by every change
+MEMO_SCHEMA = "CREATE TABLE IF NOT EXISTS memo (what TEXT PRIMARY KEY, value TEXT)"
 Entry = tuple[str, str, str, dict[str, Any] | None]  # (stamp, file signature, status, row or None)
 Stamp = tuple[int, int, int] | None  # (inode, mtime ns, size) of the index file; None: no file
 
@@ -138,14 +141,21 @@ def refresh(store: Path, warn: Callable[[str], None]) -> bool:
     """Bring the index up to date with the run directories without decoding its rows; True
     when it then holds every readable run (none left out as unstorable), so that
     :mod:`gittrack.query.indexed` can answer from it."""
+    if trust.trusted(store, _stamp(_path(store))):
+        return True  # a large store whose stamps say nothing changed (see query/trust.py)
+    before = trust.stamps(store, create=True)
     sigs = signatures(store, ordered=False)
     clean = _clean.get(store)
-    if clean is not None and clean[0] == _stamp(_path(store)) and clean[1] == sigs:
-        return True  # the same directories as the last complete refresh, none RUNNING
-    fresh, written = _refresh(store, warn, sigs, rows=False)
-    complete = written and all(e[0] != _UNSTORED for e in fresh.values())
-    if complete and len(fresh) == len(sigs) and all(e[2] != "RUNNING" for e in fresh.values()):
-        _clean[store] = (_stamp(_path(store)), sigs)
+    settled = clean is not None and clean[0] == _stamp(_path(store)) and clean[1] == sigs
+    complete = settled  # the same directories as the last complete refresh, none RUNNING
+    if not settled:
+        fresh, written = _refresh(store, warn, sigs, rows=False)
+        complete = written and all(e[0] != _UNSTORED for e in fresh.values())
+        settled = complete and len(fresh) == len(sigs) and all(e[2] != "RUNNING" for e in fresh.values())
+        if settled:
+            _clean[store] = (_stamp(_path(store)), sigs)
+    if settled and len(sigs) >= trust.trust_from():
+        trust.save(store, before, _stamp(_path(store)), len(sigs))
     return complete
 
 
@@ -183,7 +193,7 @@ def _refresh(
             settled = False
             del fresh[run_id]
             continue
-        storable = _encode(row) is not None and cells_of(row) is not None
+        storable = encode_row(row) is not None and cells_of(row) is not None
         entry = (sig if storable else _UNSTORED, fsig, status, row)
         changed.append((run_id, entry))
         settled = settled and status != "RUNNING" and storable
@@ -295,20 +305,6 @@ def _read_index(store: Path, rows: bool = True) -> dict[str, Entry]:
         return {}
 
 
-_JSON_EXACT = (str, int, float, bool, type(None))  # the types JSON gives back unchanged
-
-
-def _encode(row: dict[str, Any]) -> str | None:
-    """The row as JSON, or None when JSON would not give back the same values.
-
-    Such a row (a hand-written YAML date in params.yaml, say) is left out of the index,
-    so that run is read from its files every time rather than answered with other types.
-    """
-    if all(type(v) in _JSON_EXACT for v in row.values()):
-        return json.dumps(row)  # NaN and inf are written as JSON's NaN/Infinity extension
-    return None
-
-
 def _write_index(store: Path, fresh: dict[str, Entry], changed: list[tuple[str, Entry]]) -> bool:
     """Write the changes; False when they could not be written (locked, read-only, damaged)."""
     path = _path(store)
@@ -328,6 +324,11 @@ def _write_index(store: Path, fresh: dict[str, Entry], changed: list[tuple[str, 
     finally:
         db.close()
     return False
+
+
+def open_for_writing(store: Path) -> sqlite3.Connection | None:
+    """The store's index, to write (None when it cannot be written now)."""
+    return _open_for_writing(store, _path(store))
 
 
 def _open_for_writing(store: Path, path: Path) -> sqlite3.Connection | None:
@@ -350,9 +351,9 @@ def _store_rows(db: sqlite3.Connection, fresh: dict[str, Entry], changed: list[t
     entry without its row (a run whose directory changed but not its files) gets its new
     stamp only."""
     if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-        for table in ("runs", "cells", "snapshot"):
+        for table in ("runs", "cells", "snapshot", "memo"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
-        for statement in (_SCHEMA, _CELLS_SCHEMA, *_INDEXES, _SNAPSHOT_SCHEMA):
+        for statement in (_SCHEMA, _CELLS_SCHEMA, *_INDEXES, _SNAPSHOT_SCHEMA, MEMO_SCHEMA):
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         changed = [(k, v) for k, v in fresh.items() if v[3] is not None]
@@ -362,7 +363,7 @@ def _store_rows(db: sqlite3.Connection, fresh: dict[str, Entry], changed: list[t
     for run_id, (sig, fsig, status, row) in changed:
         if row is None:
             continue
-        text, its_cells = _encode(row), cells_of(row)
+        text, its_cells = encode_row(row), cells_of(row)
         if sig == _UNSTORED or text is None or its_cells is None:
             unstored.add(run_id)
             continue
@@ -370,7 +371,7 @@ def _store_rows(db: sqlite3.Connection, fresh: dict[str, Entry], changed: list[t
         start = float(start) if isinstance(start, (int, float)) and not isinstance(start, bool) else None
         filled = json.dumps(sorted({c[0] for c in its_cells if c[2] is not None or c[3] is not None}))
         where = (row.get("experiment_id"), row.get("lifecycle_stage"), start)
-        written.append((run_id, sig, fsig, status, text, _kinds(row), filled, *where))
+        written.append((run_id, sig, fsig, status, text, row_kinds(row), filled, *where))
         cells.extend(its_cells)
     renewed = [(r[0],) for r in written]
     db.executemany("DELETE FROM cells WHERE run_id = ?", renewed)
@@ -380,16 +381,8 @@ def _store_rows(db: sqlite3.Connection, fresh: dict[str, Entry], changed: list[t
     gone = [(r,) for r in (stored - set(fresh)) | (stored & unstored)]
     db.executemany("DELETE FROM runs WHERE run_id = ?", gone)
     db.executemany("DELETE FROM cells WHERE run_id = ?", gone)
-
-
-def _kinds(row: dict[str, Any]) -> str:
-    """The row's keys as JSON ``[string-valued, other values, missing]``: over all runs this
-    tells the dtype pandas gives each column of the whole frame (strings only: ``str``)."""
-    kinds: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for key, value in sorted(row.items()):
-        missing = value is None or (isinstance(value, float) and value != value)
-        kinds[2 if missing else 0 if isinstance(value, str) else 1].append(key)
-    return json.dumps(kinds)
+    if written or gone:
+        db.execute("DELETE FROM memo")
 
 
 def _discard(path: Path) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gittrack.query import index
+from gittrack.query import index, trust
 from gittrack.query.cells import like_regex
 from gittrack.query.filter_parse import BoolOp, Comparison, Expr, Membership, NullCheck, OrderKey
 from gittrack.store import layout
@@ -80,7 +80,7 @@ def search_rows(
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
-        columns, strings = _memoised(store, "columns", lambda: _columns(db))
+        columns, kept = _memoised(store, db, "columns", _columns)
     except sqlite3.Error:
         return None  # locked or damaged meanwhile: the DataFrame path answers
     finally:
@@ -89,7 +89,7 @@ def search_rows(
         for row in rows:
             if row.get("experiment_id") in deleted:
                 row["lifecycle_stage"] = "deleted"
-    return rows, columns, strings
+    return rows, columns, set(kept)
 
 
 def present_keys(
@@ -109,15 +109,21 @@ def present_keys(
     db = _open(store)
     if db is None:
         return None
-    try:
+
+    def compute(db: sqlite3.Connection) -> list[Any]:
         query = f"SELECT DISTINCT r.filled FROM runs r WHERE {where}"  # noqa: S608 - values are bound
         found = db.execute(query, args).fetchall()
+        keys = {k for (text,) in found for k in json.loads(text)}
+        return [bool(found), sorted(k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags"))]
+
+    try:
+        scope = json.dumps(["present", sorted(experiments or []), view, sorted(deleted)])
+        present = _memoised(store, db, scope, compute)
     except sqlite3.Error:
         return None
     finally:
         db.close()
-    keys = {k for (text,) in found for k in json.loads(text)}
-    return bool(found), {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+    return bool(present[0]), set(present[1])
 
 
 def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int] | None:
@@ -129,7 +135,7 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
         return None
     try:
         query = "SELECT exp, MIN(start) FROM runs WHERE exp IS NOT NULL GROUP BY exp"
-        found = _memoised(store, "starts", lambda: db.execute(query).fetchall())
+        found = _memoised(store, db, "starts", lambda db: [list(r) for r in db.execute(query)])
     except sqlite3.Error:
         return None
     finally:
@@ -139,19 +145,47 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
     return {str(exp): int(start) for exp, start in found}
 
 
-# Answers that depend only on the index file's content, by (store, what): kept while the
-# file is the one they were computed from (a refresh that changes nothing leaves it alone).
+# Answers over all runs that depend only on the index's content, by (store, what): in
+# memory while the index file is the one they were computed from, and in the index's memo
+# table (emptied by every change of its rows) for the next process.
 _memo: dict[tuple[Path, str], tuple[index.Stamp, Any]] = {}
 
 
-def _memoised(store: Path, what: str, compute: Callable[[], T]) -> T:
+def _memoised(
+    store: Path, db: sqlite3.Connection, what: str, compute: Callable[[sqlite3.Connection], T]
+) -> T:
     stamp = index.stamp(store)
     kept = _memo.get((store, what))
     if kept is not None and stamp is not None and kept[0] == stamp:
         return kept[1]  # type: ignore[no-any-return]
-    value = compute()
-    _memo[(store, what)] = (stamp, value)
+    found = db.execute("SELECT value FROM memo WHERE what = ?", (what,)).fetchone()
+    value: T = json.loads(found[0]) if found is not None else _compute_and_keep(store, what, compute, db)
+    _memo[(store, what)] = (index.stamp(store), value)
     return value
+
+
+def _compute_and_keep(
+    store: Path, what: str, compute: Callable[[sqlite3.Connection], T], reader: sqlite3.Connection
+) -> T:
+    """``compute`` in one write transaction of the index, so that no change of its rows can
+    come between the answer and its memo; on the reader when the index is busy."""
+    db = index.open_for_writing(store)
+    if db is None:
+        return compute(reader)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        before = index.stamp(store)  # every other writer's change is in: this one holds the lock
+        value = compute(db)
+        db.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (what, json.dumps(value)))
+        db.execute("COMMIT")
+        trust.restamp(store, before, index.stamp(store))
+        return value
+    except sqlite3.OperationalError:  # locked by a writer: answer without keeping it
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        return compute(reader)
+    finally:
+        db.close()
 
 
 def clear_memory() -> None:
@@ -174,7 +208,7 @@ def _open(store: Path) -> sqlite3.Connection | None:
     return db
 
 
-def _columns(db: sqlite3.Connection) -> tuple[list[str], set[str]]:
+def _columns(db: sqlite3.Connection) -> tuple[list[str], list[str]]:
     """Every column of the store's frame, in its order, and those holding only strings."""
     from gittrack.query.frame import ATTRIBUTE_COLUMNS, by_kind
 
@@ -187,7 +221,7 @@ def _columns(db: sqlite3.Connection) -> tuple[list[str], set[str]]:
         others.update(kinds[1])
         keys.update(dict.fromkeys(k for kind in kinds for k in kind))
     extra = by_kind(sorted(k for k in keys if k not in ATTRIBUTE_COLUMNS))
-    return [*ATTRIBUTE_COLUMNS, *extra], strings - others
+    return [*ATTRIBUTE_COLUMNS, *extra], sorted(strings - others)
 
 
 _patterns: dict[tuple[str, int], Any] = {}

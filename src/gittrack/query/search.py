@@ -114,24 +114,17 @@ def search(
     the caller has just brought the run index up to date (``gittrack ls``'s key check).
     """
     from gittrack.query import filter as filt
-    from gittrack.query import indexed
     from gittrack.query.filter_parse import columns_of
 
-    if view not in VIEWS:
-        raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
+    found = search_records(
+        store, experiments=experiments, filter_string=filter_string, order_by=order_by,
+        max_results=max_results, view=view, rev=rev, warn=warn, params_as_text=params_as_text,
+        index_fresh=index_fresh,
+    )  # fmt: skip
+    if found is not None:
+        return _frame_of(*found)
     limit = _limit(max_results)
-    keys = filt.parse_order_by(order_by)  # syntax errors surface before any reading
-    expr = filt.parse_filter(filter_string)
-    named = columns_of(expr) | {k.column for k in keys}
-    if rev is None and _use_index:
-        wanted = [experiments] if isinstance(experiments, str) else experiments
-        found = indexed.search_rows(
-            store, expr=expr, keys=keys, experiments=wanted, view=view, limit=limit,
-            deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
-            fresh=index_fresh,
-        )  # fmt: skip
-        if found is not None:
-            return _frame_of(*found)
+    named = columns_of(filt.parse_filter(filter_string)) | {k.column for k in filt.parse_order_by(order_by)}
     frame = load_frame(store, rev=rev, warn=warn)
     if "artifact_uri" in named:
         frame = with_artifact_uris(frame, store)
@@ -148,6 +141,41 @@ def search(
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
+
+
+def search_records(
+    store: Path,
+    *,
+    experiments: Sequence[str] | str | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | str | None = None,
+    max_results: int | None = None,
+    view: str = "active",
+    rev: str | None = None,
+    warn: Callable[[str], None] | None = None,
+    params_as_text: bool = False,
+    index_fresh: bool = False,
+) -> tuple[list[dict[str, Any]], list[str], set[str]] | None:
+    """:func:`search`'s answer as plain rows, without pandas, from the run index: the rows
+    returned (frame columns to values), every column of the store's frame, and those
+    holding only strings; None when the index cannot answer (then :func:`search` can).
+    Bad arguments raise here, before any reading."""
+    from gittrack.query import indexed
+    from gittrack.query.filter_parse import parse_filter, parse_order_by
+
+    if view not in VIEWS:
+        raise ValueError(f"view {view!r} is not one of {', '.join(VIEWS)}")
+    limit = _limit(max_results)
+    keys = parse_order_by(order_by)  # syntax errors surface before any reading
+    expr = parse_filter(filter_string)
+    if rev is not None or not _use_index:
+        return None
+    wanted = [experiments] if isinstance(experiments, str) else experiments
+    return indexed.search_rows(
+        store, expr=expr, keys=keys, experiments=wanted, view=view, limit=limit,
+        deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
+        fresh=index_fresh,
+    )  # fmt: skip
 
 
 _use_index = True  # False: every query takes the DataFrame path (tests compare the two)

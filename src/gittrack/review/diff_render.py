@@ -87,7 +87,7 @@ def render_markdown(report: DiffReport) -> str:
 
 def render_table(report: DiffReport) -> str:
     """The report for a terminal: sides, the summary table, then one block per experiment."""
-    from tabulate import tabulate
+    from gittrack.review.text_table import format_table
 
     lines = [f"base  {side_text(report.base)}", f"head  {side_text(report.head)}"]
     lines += ["(the best of all base runs against the best of the runs the head adds)", ""]
@@ -95,7 +95,7 @@ def render_table(report: DiffReport) -> str:
     if not report.experiments:
         return "\n".join([*lines, "no runs added, removed or changed", ""])
     rows = summary_rows(report, markdown=False)
-    lines += [tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True), ""]
+    lines += [format_table(HEADERS, rows, "simple"), ""]
     for exp in report.experiments:
         lines.append(f"{exp.experiment}:")
         lines += [f"  {item}" for item in _detail_items(exp, markdown=False)]

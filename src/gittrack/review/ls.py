@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gittrack.query import keys
+from gittrack.review.render import Table
 from gittrack.store.layout import iso_utc
 
 if TYPE_CHECKING:
@@ -87,6 +88,61 @@ def ls(
     )
 
 
+def ls_table(
+    store: Path,
+    *,
+    experiments: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    limit: int | None = None,
+    columns: Sequence[str] | None = None,
+    all_columns: bool = False,
+    view: str = "active",
+    exact: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> Table | None:
+    """:func:`ls` of the work tree (no grouping, no parent) as a :class:`Table` answered by the
+    run index without importing pandas; None when the index cannot answer (use :func:`ls`).
+    The same checks, warnings and cells as :func:`ls`."""
+    from gittrack.query.filter_parse import parse_order_by
+    from gittrack.query.search import search_records
+
+    order_keys = parse_order_by(order_by)
+    found = _indexed_keys(store, experiments, view, warn or _warn)
+    if found is None:
+        return None
+    if found[0]:
+        _check_keys(
+            found[1], order_keys=[k.column for k in order_keys], columns=columns, group_by=None,
+            filter_string=filter_string, where=keys.scope_text(experiments), warn=warn or _warn,
+        )  # fmt: skip
+    got = search_records(
+        store, experiments=experiments, filter_string=filter_string, order_by=order_by,
+        max_results=limit, view=view, warn=_ignore, index_fresh=True,
+    )  # fmt: skip
+    if got is None:
+        return None
+    return display_rows(
+        got[0], got[1], columns=columns, all_columns=all_columns, exact=exact, stage=view == "all",
+        only_columns=True,
+    )  # fmt: skip
+
+
+def _indexed_keys(
+    store: Path, experiments: Sequence[str] | None, view: str, warn: Callable[[str], None]
+) -> tuple[bool, set[str]] | None:
+    """Whether any run of the work tree is in scope and the data keys its runs have, from
+    the run index (brought up to date); None when it cannot answer."""
+    from gittrack.query import search as search_module
+
+    if not search_module.uses_index():
+        return None
+    from gittrack.query import indexed
+
+    deleted = search_module.deleted_experiments(store)
+    return indexed.present_keys(store, experiments=experiments, view=view, deleted=deleted, warn=warn)
+
+
 def _scope_keys(
     store: Path, experiments: Sequence[str] | None, view: str, rev: str | None, warn: Callable[[str], None]
 ) -> tuple[bool, set[str], bool]:
@@ -94,11 +150,8 @@ def _scope_keys(
     the index (just brought up to date)."""
     from gittrack.query import search as search_module
 
-    if rev is None and search_module.uses_index():
-        from gittrack.query import indexed
-
-        deleted = search_module.deleted_experiments(store)
-        found = indexed.present_keys(store, experiments=experiments, view=view, deleted=deleted, warn=warn)
+    if rev is None:
+        found = _indexed_keys(store, experiments, view, warn)
         if found is not None:
             return (*found, True)
     scope = search_module.search(store, experiments=experiments, view=view, rev=rev, warn=warn)
@@ -183,7 +236,54 @@ def display_frame(
     """
     import pandas as pd
 
-    named = _named_columns(frame, exact)
+    present = [str(c) for c in frame.columns]
+    shown = _display(
+        lambda name: list(frame[name]) if name in frame.columns else [None] * len(frame),
+        present, keys.present_columns(frame),
+        columns=columns, all_columns=all_columns, exact=exact, stage=stage, only_columns=only_columns,
+    )  # fmt: skip
+    # object columns keep each value as logged: an int param stays 5, not 5.0 beside a gap
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in shown.items()})
+
+
+def display_rows(
+    rows: Sequence[dict[str, Any]],
+    store_columns: Sequence[str],
+    *,
+    columns: Sequence[str] | None = None,
+    all_columns: bool = False,
+    exact: bool = False,
+    stage: bool = False,
+    only_columns: bool = False,
+) -> Table:
+    """:func:`display_frame` of the frame made of ``rows`` (frame columns to values) with
+    the store's columns ``store_columns``, without pandas: the same cells."""
+    filled = {
+        k for row in rows for k, v in row.items()
+        if v is not None and v == v and k.partition(".")[0] in keys.DATA_KINDS
+    }  # fmt: skip
+    shown = _display(
+        lambda name: [row.get(name) for row in rows], list(store_columns), filled,
+        columns=columns, all_columns=all_columns, exact=exact, stage=stage, only_columns=only_columns,
+    )  # fmt: skip
+    names = list(shown)
+    return Table(names, [list(cells) for cells in zip(*shown.values(), strict=True)] if rows else [])
+
+
+def _display(
+    get: Callable[[str], list[Any]],
+    available: list[str],
+    filled: set[str],
+    *,
+    columns: Sequence[str] | None,
+    all_columns: bool,
+    exact: bool,
+    stage: bool,
+    only_columns: bool,
+) -> dict[str, list[Any]]:
+    """The display columns from ``get`` (a frame column's values), the frame's columns
+    ``available`` and those of them with a value in some run, ``filled``."""
+    named = _named_columns(get, exact)
     summary = list(SUMMARY_COLUMNS)
     if stage:
         summary.insert(summary.index("status") + 1, "stage")
@@ -194,41 +294,32 @@ def display_frame(
     else:
         # results first: metrics, then the params that produced them (as MLflow's UI orders them)
         kinds = ("metrics.", "params.", "tags.") if all_columns else ("metrics.", "params.")
-        filled = keys.present_columns(frame)
-        data = [c for kind in kinds for c in frame.columns if c.startswith(kind) and c in filled]
-    wanted = [*summary, *data]
-    shown: dict[str, Any] = {}
-    for name in wanted:
-        if name in named:
-            shown[name] = named[name]()
-        else:
-            shown[name] = list(frame[name]) if name in frame.columns else [None] * len(frame)
-    # object columns keep each value as logged: an int param stays 5, not 5.0 beside a gap
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in shown.items()})
+        data = [c for kind in kinds for c in available if c.startswith(kind) and c in filled]
+    return {name: named[name]() if name in named else get(name) for name in [*summary, *data]}
 
 
-def _named_columns(frame: pd.DataFrame, exact: bool) -> dict[str, Callable[[], list[Any]]]:
+def _named_columns(get: Callable[[str], list[Any]], exact: bool) -> dict[str, Callable[[], list[Any]]]:
     """How each of :data:`NAMED_COLUMNS` is made from the runs frame (only when shown)."""
-    ids = [str(r) for r in frame["run_id"]]
+    ids = [str(r) for r in get("run_id")]
 
     def commits() -> list[str]:
-        pairs = zip(frame["git.commit"], frame["git.dirty"], strict=True)
+        pairs = zip(get("git.commit"), get("git.dirty"), strict=True)
         return [commit_text(c, d, exact=exact) for c, d in pairs]
 
     def parents() -> list[str]:
-        return [p if exact or not isinstance(p, str) else p[:15] for p in frame["parent_run_id"]]
+        return [p if exact or not isinstance(p, str) else p[:15] for p in get("parent_run_id")]
 
     return {
         "id": lambda: ids if exact else short_ids(ids),
-        "name": lambda: list(frame["run_name"]),
-        "experiment": lambda: list(frame["experiment_id"]),
-        "status": lambda: list(frame["status"]),
-        "stage": lambda: list(frame["lifecycle_stage"]),
-        "start": lambda: [_start(v, exact) for v in frame["start_time"]],
-        "duration": lambda: list(frame["duration"]) if exact else [_duration(v) for v in frame["duration"]],
+        "name": lambda: get("run_name"),
+        "experiment": lambda: get("experiment_id"),
+        "status": lambda: get("status"),
+        "stage": lambda: get("lifecycle_stage"),
+        "start": lambda: [_start(v, exact) for v in get("start_time")],
+        "duration": lambda: get("duration") if exact else [_duration(v) for v in get("duration")],
         "commit": commits,
-        "user": lambda: list(frame["user"]),
-        "branch": lambda: list(frame["git.branch"]),
+        "user": lambda: get("user"),
+        "branch": lambda: get("git.branch"),
         "parent": parents,
     }
 

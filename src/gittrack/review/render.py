@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,8 +22,36 @@ FORMATS = ("table", "csv", "json", "markdown")
 MAX_CELL = 32
 
 
+@dataclass(frozen=True)
+class Table:
+    """Rows of named columns without pandas: what ``gittrack ls`` renders when the run index
+    answers, so that listing 20 runs of 100,000 never imports pandas."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    def column(self, name: str) -> list[Any]:
+        at = self.columns.index(name)
+        return [row[at] for row in self.rows]
+
+    def select(self, names: Sequence[str]) -> Table:
+        at = [self.columns.index(n) for n in names]
+        return Table(list(names), [[row[i] for i in at] for row in self.rows])
+
+
+def table_of(frame: pd.DataFrame | Table) -> Table:
+    """``frame`` as a :class:`Table` (the same object when it is one)."""
+    if isinstance(frame, Table):
+        return frame
+    return Table([str(c) for c in frame.columns], [list(r) for r in frame.itertuples(index=False, name=None)])
+
+
 def render(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Table,
     fmt: str,
     *,
     expendable: Sequence[str] = ("start", "duration", "experiment"),
@@ -35,7 +65,12 @@ def render(
     default the run-list columns people need least), then columns from the right.
     """
     if fmt == "csv":
+        if isinstance(frame, Table):
+            import pandas as pd
+
+            frame = pd.DataFrame(frame.rows, columns=frame.columns, dtype=object)
         return str(frame.to_csv(index=False, lineterminator="\n"))
+    frame = table_of(frame)
     if fmt == "json":
         return json.dumps(records(frame), indent=2, ensure_ascii=False, default=str) + "\n"
     if fmt == "markdown":
@@ -48,12 +83,10 @@ def render(
     return fit_table(frame, limit, note, expendable) + "\n"
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame | Table) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts; NaN and missing become null, numbers stay exact."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({str(k): _jsonable(v) for k, v in row.items()})
-    return out
+    table = table_of(frame)
+    return [{k: _jsonable(v) for k, v in zip(table.columns, row, strict=True)} for row in table.rows]
 
 
 def _jsonable(value: Any) -> Any:
@@ -72,13 +105,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def _na() -> Any:
-    import pandas as pd
+    """pandas' NA; a value never seen when pandas is not loaded (then no value can be NA)."""
+    pd = sys.modules.get("pandas")
+    return pd.NA if pd is not None else _NOT_NA
 
-    return pd.NA
+
+_NOT_NA = object()
 
 
 def fit_table(
-    frame: pd.DataFrame,
+    frame: Table,
     width: int | None,
     note: Callable[[str], None] | None,
     expendable: Sequence[str] = (),
@@ -91,29 +127,29 @@ def fit_table(
         spare = [c for c in expendable if c in widths]
         while len(columns) > 1 and sum(widths[c] for c in columns) + 2 * (len(columns) - 1) > width:
             columns.remove(spare.pop(0) if spare else columns[-1])
-    text = _tabulate(frame[columns], "simple", MAX_CELL)
+    text = _tabulate(frame.select(columns), "simple", MAX_CELL)
     hidden = len(frame.columns) - len(columns)
     if hidden and note is not None:
         note(f"{hidden} more column(s) not shown; use --columns, --all-columns or --format csv")
     return text
 
 
-def _column_width(frame: pd.DataFrame, name: str) -> int:
+def _column_width(frame: Table, name: str) -> int:
     """Width tabulate's "simple" style gives a column: its widest cell, at least header + 2."""
     header = max(len(line) for line in table_header(str(name)).split("\n"))
-    return max([header + 2, *(len(cell(v)) for v in frame[name])])
+    return max([header + 2, *(len(cell(v)) for v in frame.column(name))])
 
 
-def _tabulate(frame: pd.DataFrame, style: str, max_cell: int) -> str:
-    from tabulate import tabulate
+def _tabulate(frame: Table, style: str, max_cell: int) -> str:
+    from gittrack.review.text_table import format_table
 
     escape = style == "github"  # a "|" inside a markdown cell would end the cell
     rows = [
         [cell(v, max_cell).replace("|", "\\|") if escape else cell(v, max_cell) for v in row]
-        for row in frame.itertuples(index=False, name=None)
+        for row in frame.rows
     ]
     headers = [str(c) if escape else table_header(str(c)) for c in frame.columns]
-    return tabulate(rows, headers=headers, tablefmt=style, disable_numparse=True)
+    return format_table(headers, rows, style)
 
 
 def table_header(column: str) -> str:

@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from gittrack.store.layout import CACHE_DIR, CHANGED_MARK
+
 TMP_PREFIX = ".tmp-"
 
 
@@ -32,6 +34,21 @@ def append_line(path: Path, text: str) -> None:
 def mark_changed(run_dir: Path) -> None:
     """Set a run directory's mtime after an append to one of its files (an append leaves the
     directory alone), so the run index (:mod:`gittrack.query.index`) reads the run again;
-    best effort."""
+    best effort.  Also :func:`note_changed`."""
     with contextlib.suppress(OSError):
         os.utime(run_dir)
+    note_changed(run_dir)
+
+
+def write_run_file(run_dir: Path, name: str, data: str | bytes) -> None:
+    """:func:`write_atomic` of a file of a run directory, then :func:`note_changed`."""
+    write_atomic(run_dir / name, data)
+    note_changed(run_dir)
+
+
+def note_changed(run_dir: Path) -> None:
+    """Touch the store's change mark (``<store>/.cache/changed``, when it exists) after a write
+    into an existing run: a query of a large store that trusts its stamps
+    (:mod:`gittrack.query.trust`) then looks at every run directory again.  One ``utime``."""
+    with contextlib.suppress(OSError):
+        os.utime(f"{run_dir}/../{CACHE_DIR}/{CHANGED_MARK}")

@@ -19,6 +19,7 @@ GIT_DIFF = "git.diff"
 ENVIRONMENT = "environment.txt"
 OUTPUT_LOG = "output.log"
 CACHE_DIR = ".cache"
+CHANGED_MARK = "changed"  # in CACHE_DIR: touched by every write into an existing run (query/trust.py)
 EXPERIMENTS_DIR = "experiments"  # experiment metadata (store/experiments.py)
 MODELS_DIR = "models"  # the model registry
 ENVIRONMENTS_DIR = "environments"  # package environments, each stored once (store/environments.py)

@@ -24,7 +24,7 @@ from gittrack.errors import (
     RunStateError,
 )
 from gittrack.store import environments, layout, names, yamlio
-from gittrack.store.atomic import TMP_PREFIX, mark_changed, write_atomic
+from gittrack.store.atomic import TMP_PREFIX, mark_changed, write_run_file
 from gittrack.store.layout import Meta, MetricSummary
 from gittrack.store.metric_csv import (
     HEADER,
@@ -157,7 +157,7 @@ class RunWriter:
             return
         del self.tags[key]
         text = yamlio.dump(self.tags, sort_keys=True)
-        write_atomic(self.run_dir / layout.TAGS, text)
+        write_run_file(self.run_dir, layout.TAGS, text)
         self._sizes[layout.TAGS] = len(text.encode("utf-8"))
 
     def _append(self, filename: str, text: str) -> None:
@@ -260,7 +260,7 @@ class RunWriter:
             # delete_run, a rename or a note may have changed meta.yaml while the run was live
             **self._edits_on_disk(),
         )
-        write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
+        write_run_file(self.run_dir, layout.META, yamlio.dump(self.meta.to_dict()))
         return self.meta
 
     def _compact(self) -> None:
@@ -272,7 +272,7 @@ class RunWriter:
                 return
             text = yamlio.dump(data, sort_keys=True)
             if data and path.read_text(encoding="utf-8") != text:
-                write_atomic(path, text)
+                write_run_file(self.run_dir, name, text)
 
     def _summaries(self, from_files: bool = False) -> dict[str, MetricSummary]:
         """Metric summaries kept while logging; from the CSVs when another process (the command
@@ -293,7 +293,7 @@ class RunWriter:
 
     def write_meta(self, **changes: Any) -> None:
         self.meta = self.meta.with_changes(**changes)
-        write_atomic(self.run_dir / layout.META, yamlio.dump(self.meta.to_dict()))
+        write_run_file(self.run_dir, layout.META, yamlio.dump(self.meta.to_dict()))
 
     def close(self) -> None:
         for handle in self._handles.values():
@@ -317,7 +317,7 @@ def set_meta_fields(run_dir: Path, **changes: Any) -> Meta:
         raise ValueError(f"meta.yaml fields {sorted(unknown)} belong to the run's writer")
     path = run_dir / layout.META
     meta = parse_meta(path.read_bytes(), str(path)).with_changes(**changes)
-    write_atomic(path, yamlio.dump(meta.to_dict()))
+    write_run_file(run_dir, layout.META, yamlio.dump(meta.to_dict()))
     return meta
 
 
@@ -334,7 +334,7 @@ def compact(run_dir: Path) -> None:
             data = load_mapping(path)
             canonical = yamlio.dump(data, sort_keys=True)
             if path.read_text(encoding="utf-8") != canonical:
-                write_atomic(path, canonical)
+                write_run_file(run_dir, filename, canonical)
 
 
 def _size(path: Path) -> int:

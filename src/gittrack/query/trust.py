@@ -1,0 +1,149 @@
+"""When a query of a large store may skip statting every run directory: the store's stamps.
+
+The run index (:mod:`gittrack.query.index`) knows a run is unchanged from its directory
+stamp, one ``stat`` per run.  That is cheap for a few thousand runs, but at 100,000 the
+stats alone cost a quarter of a second on a 2-core machine.  So after a complete refresh
+that found no run RUNNING, the index also records (``<store>/.cache/clean.json``) the
+stamps of what can change a run directory:
+
+- the store directory itself (a run added, removed or renamed: ``gittrack run``, ``gc``,
+  an import, a copy of a run folder, ``git clean``);
+- the store's change mark ``<store>/.cache/changed``, which gittrack's writers touch
+  after every write into an existing run (:func:`gittrack.store.atomic.note_changed`);
+- git's index file and ``HEAD`` (``checkout``, ``pull``, ``merge``, ``reset``, ``stash``
+  rewrite the index whenever they change a file of the work tree);
+- the index file.
+
+A query of a store of at least :data:`TRUST_FROM` runs whose stamps are all unchanged
+answers without listing the run directories.  What it cannot see is a tool other than
+gittrack and git writing into an existing run directory (an editor, ``sed -i``, rsync):
+``touch <store>`` (or ``gittrack check``, or removing ``.cache``) makes the next query
+look at every run again.  Stamps recorded within :data:`SETTLE_NS` of their own mtime are
+not trusted (a change in the same clock tick would leave the mtime as it was).
+``GITTRACK_INDEX_TRUST_FROM`` sets the threshold (``0``: always trust; a huge number: never).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from gittrack.git import git_state_files
+from gittrack.store import cache, layout
+
+TRUST_FROM = 20_000
+SETTLE_NS = 2_000_000_000
+STATE_FILE = "clean.json"
+VERSION = 1
+
+Stamps = dict[str, list[int] | None]
+
+
+def trust_from() -> int:
+    """Runs from which a query trusts the stamps (``GITTRACK_INDEX_TRUST_FROM`` overrides)."""
+    text = os.environ.get("GITTRACK_INDEX_TRUST_FROM", "").strip()
+    try:
+        return int(text) if text else TRUST_FROM
+    except ValueError:
+        return TRUST_FROM
+
+
+def stamps(store: Path, *, create: bool = False) -> Stamps:
+    """The stamps (inode, mtime ns, size) of what can change a run, taken *before* a scan.
+
+    ``create``: make the change mark if there is none, dated 1970 so that it is settled
+    at once (a writer's touch dates it now: a change whatever the clock's tick)."""
+    mark = store / layout.CACHE_DIR / layout.CHANGED_MARK
+    if create and not mark.exists() and store.is_dir():
+        with contextlib.suppress(OSError):
+            cache.ensure_cache_dir(store)
+            mark.touch()
+            os.utime(mark, ns=(0, 0))
+    paths = {"store": store, "mark": mark}
+    root = _root(store)
+    if root is not None:
+        paths.update(zip(("git_index", "git_head"), git_state_files(root), strict=True))
+    return {name: _stamp(path) for name, path in paths.items()} | {"taken": [time.time_ns()]}
+
+
+def trusted(store: Path, index_stamp: tuple[int, int, int] | None) -> bool:
+    """Whether the index, with file stamp ``index_stamp``, holds every run of the store as it is."""
+    if index_stamp is None:
+        return False
+    try:
+        saved = json.loads((store / layout.CACHE_DIR / STATE_FILE).read_bytes())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(saved, dict) or saved.get("version") != VERSION:
+        return False
+    if saved.get("runs", 0) < trust_from() or saved.get("index") != list(index_stamp):
+        return False
+    now = stamps(store)
+    now.pop("taken")
+    return all(saved["stamps"].get(name) == value for name, value in now.items())
+
+
+def save(store: Path, before: Stamps, index_stamp: tuple[int, int, int] | None, runs: int) -> None:
+    """Record that the index (file stamp ``index_stamp``) held every one of ``runs`` runs as
+    they were when ``before`` was taken; best effort.  Stamps too recent to be settled are
+    left out, so they never compare equal."""
+    if index_stamp is None:
+        return
+    taken = (before.get("taken") or [0])[0]
+    settled = {
+        name: value
+        for name, value in before.items()
+        if name != "taken" and (value is None or taken - value[1] >= SETTLE_NS)
+    }
+    if len(settled) != len(before) - 1 or settled.get("mark") is None:
+        return  # something changed just now (or no mark to watch): check every run next time
+    folder = store / layout.CACHE_DIR
+    body = {"version": VERSION, "runs": runs, "index": list(index_stamp), "stamps": settled}
+    tmp = folder / f"{STATE_FILE}.{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(body), encoding="utf-8")
+        os.replace(tmp, folder / STATE_FILE)
+
+
+def restamp(store: Path, old: tuple[int, int, int] | None, new: tuple[int, int, int] | None) -> None:
+    """The index file went from stamp ``old`` to ``new`` without a change of its runs (a
+    memo written): keep trusting it if it was trusted."""
+    path = store / layout.CACHE_DIR / STATE_FILE
+    try:
+        saved = json.loads(path.read_bytes())
+        if old is None or new is None or saved.get("index") != list(old):
+            return
+        saved["index"] = list(new)
+        tmp = path.with_name(f"{STATE_FILE}.{os.getpid()}")
+        tmp.write_text(json.dumps(saved), encoding="utf-8")
+        os.replace(tmp, path)
+    except (OSError, ValueError, AttributeError):
+        return
+
+
+def forget(store: Path) -> None:
+    """Make the next query look at every run directory again."""
+    with contextlib.suppress(OSError):
+        (store / layout.CACHE_DIR / STATE_FILE).unlink()
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_mtime_ns, st.st_size]
+
+
+_roots: dict[Path, Path | None] = {}
+
+
+def _root(store: Path) -> Path | None:
+    if store not in _roots:
+        from gittrack.git import find_worktree_root
+
+        _roots[store] = find_worktree_root(store)
+    return _roots[store]

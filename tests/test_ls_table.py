@@ -1,0 +1,190 @@
+"""``gittrack ls`` answered by the run index without pandas gives exactly the table of the
+pandas path, and a large store's query trusts its stamps only as far as docs/format.md says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import git, invoke, make_repo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_indexed import _filters, _orders, _run, make_run
+
+from gittrack.query import search as search_module
+from gittrack.query import trust
+from gittrack.review.ls import ls, ls_table
+from gittrack.review.render import render
+from gittrack.store import layout
+
+_columns = st.sampled_from(
+    [None, ["params.a"], ["metrics.b", "status", "params.c d"], ["tags.a", "experiment", "commit", "parent"]]
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), runs=st.lists(_run, min_size=0, max_size=6))
+def test_the_pandas_free_table_is_the_pandas_table(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, runs: list[dict[str, Any]]
+) -> None:
+    store = tmp_path_factory.mktemp("ls") / ".runs"
+    for spec in runs:
+        make_run(store, spec)
+    for _ in range(3):
+        fmt = data.draw(st.sampled_from(["table", "markdown", "json"]))
+        query = {
+            "filter_string": data.draw(_filters()),
+            "order_by": data.draw(_orders()) or None,
+            "limit": data.draw(st.sampled_from([None, 0, 1, 3])),
+            "view": data.draw(st.sampled_from(["active", "deleted", "all"])),
+            "experiments": data.draw(st.sampled_from([None, ["e1"], ["e2", "e3"]])),
+            "columns": data.draw(_columns),
+            "all_columns": data.draw(st.booleans()),
+            "exact": fmt == "json",
+        }
+        said: list[str] = []
+        try:
+            fast = ls_table(store, warn=said.append, **query)
+        except Exception as exc:  # a key no run has: the pandas path must say the same
+            with pytest.raises(type(exc), match="no run"):
+                ls(store, warn=lambda _: None, **query)
+            continue
+        if fast is None:  # no index to answer from: an empty store has none
+            assert not runs
+            continue
+        heard: list[str] = []
+        slow = ls(store, warn=heard.append, **query)
+        assert said == heard
+        assert render(fast, fmt, width=100) == render(slow, fmt, width=100), query
+
+
+def test_ls_of_the_work_tree_imports_no_pandas(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    for i in range(3):
+        make_run(repo / ".runs", {**_spec(i, start=i), "metrics": {"b": 0.5 * i}})
+    code = (
+        "import sys\nfrom gittrack.cli import cli\n"
+        "try:\n    cli(['ls', '-n', '2', '-f', 'metrics.b > 0', '--columns', 'params.a'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules, 'tabulate' in sys.modules)\n"
+    )
+    for _ in range(2):  # the first builds the index; neither needs pandas
+        command = [sys.executable, "-c", code]
+        done = subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True)
+        assert done.stdout.splitlines()[-1] == "False False", done.stdout + done.stderr
+        assert "params" in done.stdout
+
+
+# -- trusting a large store's stamps (query/trust.py) -----------------------------------------
+
+
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("GITTRACK_INDEX_TRUST_FROM", "0")  # as a store of 100,000 runs would
+    search_module.clear_memory()
+    yield
+    search_module.clear_memory()
+
+
+def _settle(repo: Path) -> None:
+    """Date every watched file 10 s back, as if the last change were that old."""
+    store = repo / ".runs"
+    past = time.time_ns() - 10_000_000_000
+    paths = [store, repo / ".git" / "index", repo / ".git" / "HEAD"]
+    mark = store / layout.CACHE_DIR / layout.CHANGED_MARK
+    if mark.exists() and mark.stat().st_mtime_ns > 0:
+        paths.append(mark)
+    for path in paths:
+        if path.exists():
+            os.utime(path, ns=(past, past))
+
+
+def _names(repo: Path) -> list[str]:
+    search_module.clear_memory()  # as a new process
+    result = invoke("--store", str(repo / ".runs"), "ls", "--format", "json", "--all-columns")
+    assert result.exit_code == 0, result.output
+    return sorted(f"{r['name']}:{r['params.a']}:{r.get('tags.t')}" for r in json.loads(result.stdout))
+
+
+def _trusted(repo: Path) -> bool:
+    from gittrack.query import index
+
+    store = repo / ".runs"
+    return trust.trusted(store, index.stamp(store))
+
+
+def _spec(a: Any, start: int = 0) -> dict[str, Any]:
+    return {"params": {"a": a}, "metrics": {}, "tags": {}, "status": "FINISHED", "experiment": "e1",
+            "start": start, "deleted": False}  # fmt: skip
+
+
+def test_a_trusted_store_still_sees_every_change_gittrack_and_git_make(
+    tmp_path: Path, trusting: None
+) -> None:
+    import gittrack
+
+    repo = make_repo(tmp_path / "repo")
+    store = repo / ".runs"
+    make_run(store, _spec(1))
+    first = _names(repo)
+    _settle(repo)
+    assert _names(repo) == first  # the run directories are read once more, then the stamps saved
+    assert _trusted(repo)
+
+    run_id = next(p.name for p in store.iterdir() if not p.name.startswith("."))
+    client = gittrack.MlflowClient(tracking_uri=str(store))
+    client.set_tag(run_id, "t", "tagged")  # a write into a finished run: the change mark
+    assert not _trusted(repo)
+    assert _names(repo) == [first[0].replace(":None", ":tagged")]
+
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "runs")
+    client.delete_tag(run_id, "t")
+    _names(repo)
+    _settle(repo)
+    _names(repo)
+    assert _trusted(repo)
+    git(repo, "checkout", "-q", "--", ".runs")  # git puts the tag back: git's index changes
+    assert _names(repo) == [first[0].replace(":None", ":tagged")]
+
+    _settle(repo)
+    _names(repo)
+    assert _trusted(repo)
+    make_run(store, _spec(2, start=1))  # a new run directory: the store's own stamp
+    assert len(_names(repo)) == 2
+
+
+def test_a_trusted_store_misses_a_foreign_edit_until_the_store_is_touched(
+    tmp_path: Path, trusting: None
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    store = repo / ".runs"
+    make_run(store, _spec(1))
+    _names(repo)
+    _settle(repo)
+    before = _names(repo)
+    assert _trusted(repo)
+    params = next(p for p in store.iterdir() if not p.name.startswith(".")) / layout.PARAMS
+    edited = params.with_name("edited.tmp")
+    edited.write_text("a: 7\n", encoding="utf-8")
+    os.replace(edited, params)  # another tool (sed -i, an editor) rewrites a run's file
+    assert _names(repo) == before  # the documented limit (docs/format.md, "The run index")
+    os.utime(store)  # `touch .runs`
+    assert _names(repo) == [before[0].replace(":1:", ":7:")]
+
+
+def test_small_stores_never_trust_their_stamps(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    make_run(repo / ".runs", _spec(1))
+    _names(repo)
+    _settle(repo)
+    _names(repo)
+    assert not _trusted(repo)  # fewer runs than GITTRACK_INDEX_TRUST_FROM (20,000)
