@@ -162,6 +162,29 @@ def test_the_sql_path_equals_the_dataframe_path(
         pd.testing.assert_frame_equal(got, expected, obj=str(kwargs))
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), runs=st.lists(_run, min_size=2, max_size=8))
+def test_a_filtered_limited_query_looking_at_the_newest_runs_first_equals_the_dataframe_path(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, runs: list[dict[str, Any]]
+) -> None:
+    store = tmp_path_factory.mktemp("window") / ".runs"
+    for spec in runs:
+        make_run(store, spec)
+    window = indexed.WINDOW
+    indexed.WINDOW = data.draw(st.integers(1, 4))  # fewer runs than the store holds
+    try:
+        for _ in range(4):
+            kwargs = {
+                "filter_string": data.draw(_filters().filter(bool)),
+                "max_results": data.draw(st.integers(1, 3)),
+                "view": data.draw(st.sampled_from(["active", "all"])),
+            }
+            got, expected = _both(store, **kwargs)
+            pd.testing.assert_frame_equal(got, expected, obj=str(kwargs))
+    finally:
+        indexed.WINDOW = window
+
+
 def test_answers_come_from_sql_when_it_can(tmp_path: Path) -> None:
     store = tmp_path / ".runs"
     make_run(store, {"params": {"a": 1}, "metrics": {"a": 1.0}, "tags": {}, "status": "FINISHED",

@@ -176,9 +176,15 @@ def test_a_trusted_store_misses_a_foreign_edit_until_the_store_is_touched(
     edited = params.with_name("edited.tmp")
     edited.write_text("a: 7\n", encoding="utf-8")
     os.replace(edited, params)  # another tool (sed -i, an editor) rewrites a run's file
-    assert _names(repo) == before  # the documented limit (docs/format.md, "The run index")
+    assert _names(repo) == before  # the documented limit (docs/format.md, "Large stores")
     os.utime(store)  # `touch .runs`
     assert _names(repo) == [before[0].replace(":1:", ":7:")]
+
+    _settle(repo)
+    _names(repo)
+    assert _trusted(repo)
+    assert invoke("--store", str(store), "check").exit_code == 0
+    assert not _trusted(repo)  # after a check, the next query looks at every run again
 
 
 def test_small_stores_never_trust_their_stamps(tmp_path: Path) -> None:

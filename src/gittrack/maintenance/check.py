@@ -34,6 +34,7 @@ from gittrack.maintenance.check_files import (
     remove,
 )
 from gittrack.maintenance.check_registry import registry_findings
+from gittrack.query import trust
 from gittrack.store import context, environments, layout
 from gittrack.store.atomic import TMP_PREFIX
 from gittrack.store.layout import Meta, iso_utc
@@ -99,7 +100,10 @@ def check(store: Path, *, fix: bool = False, full: bool = False) -> CheckReport:
     """Validate every run directory of ``store``; repair what is safe when ``fix``.
 
     A run unchanged since a clean pass is not read again (:mod:`check_cache`) unless ``full``.
+    The next query looks at every run directory again (a large store's index trusts its
+    stamps otherwise: :mod:`gittrack.query.trust`), so a hand edit is seen after a check.
     """
+    trust.forget(store)
     dirs = run_dirs(store)
     items: list[CheckItem] = []
     known = {} if full else check_cache.load(store)

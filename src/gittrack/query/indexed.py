@@ -63,9 +63,12 @@ def search_rows(
     answer for it, so the index is up to date."""
     try:
         where, args = _scope(experiments, view, deleted)
+        walk = where, list(args)
         if expr is not None:
-            sql, more = _condition(expr, deleted)
+            sql, more = _condition(expr, deleted, correlated=False)
             where, args = f"{where} AND ({sql})", args + more
+            sql, more = _condition(expr, deleted, correlated=True)
+            walk = f"{walk[0]} AND ({sql})", walk[1] + more
         joins, order, join_args = _order(keys, deleted, params_as_text)
     except _Unsupported:
         return None
@@ -76,10 +79,15 @@ def search_rows(
         return None
     try:
         # the SQL is built from fixed fragments; every value from the query is a bound parameter
-        query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
-        rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
+        found = None
+        if limit is not None and expr is not None and order == _NEWEST_FIRST:
+            found = _newest_matching(db, walk, limit)
+        if found is None:
+            query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
+            if limit is not None:
+                query += f" LIMIT {int(limit)}"
+            found = [r[0] for r in db.execute(query, join_args + args)]
+        rows = [json.loads(text) for text in found]
         columns, kept = _memoised(store, db, "columns", _columns)
     except sqlite3.Error:
         return None  # locked or damaged meanwhile: the DataFrame path answers
@@ -90,6 +98,22 @@ def search_rows(
             if row.get("experiment_id") in deleted:
                 row["lifecycle_stage"] = "deleted"
     return rows, columns, set(kept)
+
+
+_NEWEST_FIRST = "r.start DESC, r.run_id ASC"  # the default order, as :func:`_order` writes it
+WINDOW = 5000  # newest runs a filtered, limited query looks through before it searches all
+
+
+def _newest_matching(db: sqlite3.Connection, walk: tuple[str, list[Any]], limit: int) -> list[str] | None:
+    """The first ``limit`` matching rows in the default order, found among the
+    :data:`WINDOW` newest runs, each tested where it stands (``walk``: correlated
+    conditions); None when fewer match there (then every run is searched).  A filter most
+    runs pass (``metrics.rmse < 0.5``) stops after a few dozen runs instead of listing
+    every match."""
+    inner = f"SELECT * FROM runs ORDER BY {_NEWEST_FIRST.replace('r.', '')} LIMIT {WINDOW}"  # noqa: S608
+    query = f"SELECT r.row FROM ({inner}) r WHERE {walk[0]} ORDER BY {_NEWEST_FIRST} LIMIT {int(limit)}"  # noqa: S608
+    found = [r[0] for r in db.execute(query, walk[1])]
+    return found if len(found) == limit else None
 
 
 def present_keys(
@@ -257,9 +281,11 @@ def _scope(experiments: Sequence[str] | None, view: str, deleted: set[str]) -> t
     return " AND ".join(clauses), args
 
 
-def _condition(expr: Expr, deleted: set[str]) -> tuple[str, list[Any]]:
+def _condition(expr: Expr, deleted: set[str], *, correlated: bool) -> tuple[str, list[Any]]:
+    """``expr`` as SQL over ``runs r``: each comparison a set of matching run ids, or
+    (``correlated``) a test of run ``r``'s own cell, cheaper when few rows are looked at."""
     if isinstance(expr, BoolOp):
-        parts = [_condition(e, deleted) for e in expr.operands]
+        parts = [_condition(e, deleted, correlated=correlated) for e in expr.operands]
         joined = f" {expr.op} ".join(f"({p[0]})" for p in parts)
         return joined, [a for p in parts for a in p[1]]
     ident = expr.ident
@@ -268,11 +294,15 @@ def _condition(expr: Expr, deleted: set[str]) -> tuple[str, list[Any]]:
     if ident.column == "lifecycle_stage" and deleted:
         raise _Unsupported
     column = ident.column
+    if correlated:
+        cells = "EXISTS (SELECT 1 FROM cells c WHERE c.col = ? AND c.run_id = r.run_id"
+    else:
+        cells = "r.run_id IN (SELECT run_id FROM cells WHERE col = ?"
     if isinstance(expr, NullCheck):
-        has = "r.run_id IN (SELECT run_id FROM cells WHERE col = ?)"
+        has = f"{cells})"
         return (has if expr.negated else f"NOT {has}"), [column]
     cond, args = _cell_condition(expr, metric=ident.kind == "metrics")
-    return f"r.run_id IN (SELECT run_id FROM cells WHERE col = ? AND ({cond}))", [column, *args]  # noqa: S608
+    return f"{cells} AND ({cond}))", [column, *args]
 
 
 def _cell_condition(expr: Comparison | Membership, metric: bool) -> tuple[str, list[Any]]:

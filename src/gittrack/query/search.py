@@ -92,6 +92,7 @@ def clear_memory() -> None:
     indexed.clear_memory()
     _frames.clear()
     _rev_frames.clear()
+    _results.clear()
 
 
 def search(
@@ -116,13 +117,27 @@ def search(
     from gittrack.query import filter as filt
     from gittrack.query.filter_parse import columns_of
 
+    key = (store, repr((experiments, filter_string, order_by, max_results, view, params_as_text)))
+    kept = _results.get(key) if rev is None and _use_index else None
+    if kept is not None:
+        from gittrack.query import index
+
+        index_fresh = index.refresh(store, warn or _warn)
+        if index_fresh and index.stamp(store) == kept[0] and _deleted_experiments(store) == kept[1]:
+            return kept[2].copy()  # the same query of an unchanged index: its answer (a copy to change)
     found = search_records(
         store, experiments=experiments, filter_string=filter_string, order_by=order_by,
         max_results=max_results, view=view, rev=rev, warn=warn, params_as_text=params_as_text,
         index_fresh=index_fresh,
     )  # fmt: skip
     if found is not None:
-        return _frame_of(*found)
+        from gittrack.query import index
+
+        frame = _frame_of(*found)
+        _results[key] = (index.stamp(store), _deleted_experiments(store), frame)
+        while len(_results) > _MAX_RESULTS:
+            del _results[next(iter(_results))]
+        return frame.copy()
     limit = _limit(max_results)
     named = columns_of(filt.parse_filter(filter_string)) | {k.column for k in filt.parse_order_by(order_by)}
     frame = load_frame(store, rev=rev, warn=warn)
@@ -176,6 +191,11 @@ def search_records(
         deleted=_deleted_experiments(store), params_as_text=params_as_text, warn=warn or _warn,
         fresh=index_fresh,
     )  # fmt: skip
+
+
+# The last answers of the index, by store and query: (index file stamp, deleted experiments, frame).
+_results: dict[tuple[Path, str], tuple[object, set[str], pd.DataFrame]] = {}
+_MAX_RESULTS = 8
 
 
 _use_index = True  # False: every query takes the DataFrame path (tests compare the two)

@@ -70,7 +70,9 @@ def _strings(column: pd.Series) -> pd.Series:
     (MLflow builds its frame from such lists); missing where a run lacks the key."""
     import pandas as pd
 
-    values = [None if v is None or _isnan(v) or v is pd.NA else param_str(v) for v in column]
+    if isinstance(column.dtype, pd.StringDtype):
+        return column  # strings already, missing as pandas gives them: what the loop would give
+    values = [None if v is None or _isnan(v) or v is pd.NA else param_str(v) for v in column.tolist()]
     return pd.Series(values, index=column.index, name=column.name)
 
 
