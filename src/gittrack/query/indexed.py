@@ -56,11 +56,13 @@ def search_rows(
     params_as_text: bool,
     warn: Callable[[str], None],
     fresh: bool = False,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], list[str], set[str]] | None:
     """The frame rows matching, sorted and limited, every column of the store's frame (the
     DataFrame path's columns) and the columns holding only strings there; None when the
     DataFrame path must answer.  ``fresh``: the caller has just had :func:`present_keys`
-    answer for it, so the index is up to date."""
+    (or :func:`count_rows`) answer for it, so the index is up to date.  ``offset``: rows
+    of the sorted answer skipped before the ``limit`` (a page)."""
     try:
         where, args = _scope(experiments, view, deleted)
         if expr is not None:
@@ -77,8 +79,8 @@ def search_rows(
     try:
         # the SQL is built from fixed fragments; every value from the query is a bound parameter
         query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
+        if limit is not None or offset:
+            query += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
         rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
         columns, strings = _memoised(store, "columns", lambda: _columns(db))
     except sqlite3.Error:
@@ -90,6 +92,42 @@ def search_rows(
             if row.get("experiment_id") in deleted:
                 row["lifecycle_stage"] = "deleted"
     return rows, columns, strings
+
+
+def count_rows(
+    store: Path,
+    *,
+    expr: Expr | None,
+    experiments: Sequence[str] | None,
+    view: str,
+    deleted: set[str],
+    warn: Callable[[str], None],
+) -> tuple[int, set[str]] | None:
+    """How many runs :func:`search_rows` would match with no limit, and the ``params.``/
+    ``metrics.``/``tags.`` columns some of them have a value for; None: use the frame.
+    It brings the index up to date, so a :func:`search_rows` right after may pass ``fresh``."""
+    try:
+        where, args = _scope(experiments, view, deleted)
+        if expr is not None:
+            sql, more = _condition(expr, deleted)
+            where, args = f"{where} AND ({sql})", args + more
+    except _Unsupported:
+        return None
+    if not index.refresh(store, warn):
+        return None
+    db = _open(store)
+    if db is None:
+        return None
+    try:  # a few distinct key lists: one pass, no row decoded
+        query = f"SELECT r.filled, COUNT(*) FROM runs r WHERE {where} GROUP BY r.filled"  # noqa: S608
+        found = db.execute(query, args).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    keys = {k for text, _n in found for k in json.loads(text)}
+    present = {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+    return sum(n for _text, n in found), present
 
 
 def present_keys(
