@@ -56,9 +56,12 @@ _CELLS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS cells (col TEXT, run_id TEXT, txt TEXT, num REAL, nan INTEGER,"
     " PRIMARY KEY (col, run_id)) WITHOUT ROWID"
 )
+# one experiment's runs newest first, and their count, without reading the table (the UI's pages)
+_BY_EXPERIMENT = "CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (exp, stage, start DESC, run_id)"
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start DESC, run_id)",
     "CREATE INDEX IF NOT EXISTS cells_by_run ON cells (run_id)",
+    _BY_EXPERIMENT,
 )
 RECENT_NS = 2_000_000_000  # a directory changed this recently also has its files' signatures checked
 
@@ -356,6 +359,7 @@ def _store_rows(db: sqlite3.Connection, fresh: dict[str, Entry], changed: list[t
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         changed = [(k, v) for k, v in fresh.items() if v[3] is not None]
+    db.execute(_BY_EXPERIMENT)  # added within version 5: a file built before gets it on its next write
     restamped = [(e[0], run_id) for run_id, e in changed if e[3] is None and e[0] != _UNSTORED]
     db.executemany("UPDATE runs SET sig = ? WHERE run_id = ?", restamped)
     written, unstored, cells = [], set(), []

@@ -115,19 +115,32 @@ def count_rows(
         return None
     if not index.refresh(store, warn):
         return None
+    stamp, key = index.stamp(store), (store, where, json.dumps(args))
+    kept = _counts.get(key)
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]  # the index file has not changed since: the same answer
     db = _open(store)
     if db is None:
         return None
-    try:  # a few distinct key lists: one pass, no row decoded
-        query = f"SELECT r.filled, COUNT(*) FROM runs r WHERE {where} GROUP BY r.filled"  # noqa: S608
-        found = db.execute(query, args).fetchall()
+    try:  # the count from runs_by_experiment; a few distinct key lists; no row decoded
+        count = int(db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])  # noqa: S608
+        found = db.execute(f"SELECT DISTINCT r.filled FROM runs r WHERE {where}", args).fetchall()  # noqa: S608
     except sqlite3.Error:
         return None
     finally:
         db.close()
-    keys = {k for text, _n in found for k in json.loads(text)}
-    present = {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
-    return sum(n for _text, n in found), present
+    keys = {k for (text,) in found for k in json.loads(text)}
+    answer = count, {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+    while len(_counts) >= _MAX_COUNTS:
+        del _counts[next(iter(_counts))]
+    _counts[key] = (stamp, answer)
+    return answer
+
+
+# count_rows' answers by (store, condition, arguments), while the index file is unchanged:
+# paging through a query counts it once.  A few dozen, oldest dropped first.
+_counts: dict[tuple[Path, str, str], tuple[index.Stamp, tuple[int, set[str]]]] = {}
+_MAX_COUNTS = 64
 
 
 def present_keys(
@@ -195,6 +208,7 @@ def _memoised(store: Path, what: str, compute: Callable[[], T]) -> T:
 def clear_memory() -> None:
     """Forget the memoised answers."""
     _memo.clear()
+    _counts.clear()
 
 
 def _open(store: Path) -> sqlite3.Connection | None:
