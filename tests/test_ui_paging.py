@@ -13,7 +13,9 @@ import html
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -210,3 +212,38 @@ def test_search_page_refuses_a_bad_offset_or_limit(store: Path) -> None:
     for offset, limit in ((-1, 10), (0, -1), (True, 10), (0.5, 10), ("1", 10)):
         with pytest.raises(ValueError, match="must be a whole number, 0 or more"):
             search_page(store, offset=offset, limit=limit)  # type: ignore[arg-type]
+
+
+def test_the_count_follows_new_and_deleted_runs(store: Path, base: str) -> None:
+    """The memoised count is dropped when the index changes: a run logged or deleted
+    between two requests of the same page shows."""
+    query = "/runs?" + urlencode({"exp": "other"})
+    assert f'data-count="{OTHER}"' in get(base, query)[1]
+    gittrack.set_experiment("other")
+    with gittrack.start_run(run_name="late") as run:
+        gittrack.log_param("lr", 0.5)
+    _status, page = get(base, query)
+    assert f'data-count="{OTHER + 1}"' in page and page_ids(page)[0] == run.info.run_id
+    assert invoke("rm", run.info.run_id).exit_code == 0
+    assert f'data-count="{OTHER}"' in get(base, query)[1]
+
+
+def test_an_index_from_before_gets_the_experiment_index_on_its_next_write(store: Path) -> None:
+    path = store / ".cache" / "index.sqlite"
+    assert invoke("ls", "-n", "1").exit_code == 0
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("DROP INDEX runs_by_experiment")
+    assert "runs_by_experiment" not in index_names(path)
+    search_module.clear_memory()
+    page = search_page(store, experiments=["other"], limit=5)  # answered without it
+    assert page.total == OTHER and len(page.frame) == 5
+    gittrack.set_experiment("other")
+    with gittrack.start_run(run_name="one more"):
+        pass
+    assert search_page(store, experiments=["other"], limit=5).total == OTHER + 1
+    assert "runs_by_experiment" in index_names(path)
+
+
+def index_names(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as db:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
