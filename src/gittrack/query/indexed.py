@@ -78,10 +78,12 @@ def search_rows(
         return None
     try:
         # the SQL is built from fixed fragments; every value from the query is a bound parameter
-        query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
+        picked = "r.run_id" if offset else "r.row"  # past an offset, sort ids: skipped rows are never read
+        query = f"SELECT {picked} FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
         if limit is not None or offset:
             query += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
-        rows = [json.loads(r[0]) for r in db.execute(query, join_args + args)]
+        found = [r[0] for r in db.execute(query, join_args + args)]
+        rows = _rows_of(db, found) if offset else [json.loads(text) for text in found]
         columns, strings = _memoised(store, "columns", lambda: _columns(db))
     except sqlite3.Error:
         return None  # locked or damaged meanwhile: the DataFrame path answers
@@ -92,6 +94,15 @@ def search_rows(
             if row.get("experiment_id") in deleted:
                 row["lifecycle_stage"] = "deleted"
     return rows, columns, strings
+
+
+def _rows_of(db: sqlite3.Connection, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The frame rows of ``run_ids``, in that order."""
+    query = "SELECT run_id, row FROM runs WHERE run_id IN (SELECT value FROM json_each(?))"
+    texts = dict(db.execute(query, (json.dumps(run_ids),)).fetchall())
+    if not texts.keys() >= set(run_ids):  # a writer removed one in between: the frame answers
+        raise sqlite3.OperationalError("the index changed while it was read")
+    return [json.loads(texts[run_id]) for run_id in run_ids]
 
 
 def count_rows(
