@@ -57,9 +57,12 @@ _CELLS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS cells (col TEXT, run_id TEXT, txt TEXT, num REAL, nan INTEGER,"
     " PRIMARY KEY (col, run_id)) WITHOUT ROWID"
 )
+# one experiment's runs newest first, and their count, without reading the table (the UI's pages)
+_BY_EXPERIMENT = "CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (exp, stage, start DESC, run_id)"
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start DESC, run_id)",
     "CREATE INDEX IF NOT EXISTS cells_by_run ON cells (run_id)",
+    _BY_EXPERIMENT,
 )
 RECENT_NS = 2_000_000_000  # a directory changed this recently also has its files' signatures checked
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gittrack.query import index, trust
+from gittrack.query import index, memo
 from gittrack.query.cells import like_regex
 from gittrack.query.filter_parse import BoolOp, Comparison, Expr, Membership, NullCheck, OrderKey
 from gittrack.store import layout
@@ -56,11 +56,13 @@ def search_rows(
     params_as_text: bool,
     warn: Callable[[str], None],
     fresh: bool = False,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], list[str], set[str]] | None:
     """The frame rows matching, sorted and limited, every column of the store's frame (the
     DataFrame path's columns) and the columns holding only strings there; None when the
     DataFrame path must answer.  ``fresh``: the caller has just had :func:`present_keys`
-    answer for it, so the index is up to date."""
+    (or :func:`count_rows`) answer for it, so the index is up to date.  ``offset``: rows
+    of the sorted answer skipped before the ``limit`` (a page)."""
     try:
         where, args = _scope(experiments, view, deleted)
         walk = where, list(args)
@@ -80,15 +82,18 @@ def search_rows(
     try:
         # the SQL is built from fixed fragments; every value from the query is a bound parameter
         found = None
-        if limit is not None and expr is not None and order == _NEWEST_FIRST:
+        if limit is not None and not offset and expr is not None and order == _NEWEST_FIRST:
             found = _newest_matching(db, walk, limit)
         if found is None:
-            query = f"SELECT r.row FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
-            if limit is not None:
-                query += f" LIMIT {int(limit)}"
+            picked = (
+                "r.run_id" if offset else "r.row"
+            )  # past an offset, sort ids: skipped rows are never read
+            query = f"SELECT {picked} FROM runs r {joins} WHERE {where} ORDER BY {order}"  # noqa: S608
+            if limit is not None or offset:
+                query += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {int(offset)}"
             found = [r[0] for r in db.execute(query, join_args + args)]
-        rows = [json.loads(text) for text in found]
-        columns, kept = _memoised(store, db, "columns", _columns)
+        rows = _rows_of(db, found) if offset else [json.loads(text) for text in found]
+        columns, kept = memo.memoised(store, db, "columns", _columns)
     except sqlite3.Error:
         return None  # locked or damaged meanwhile: the DataFrame path answers
     finally:
@@ -114,6 +119,64 @@ def _newest_matching(db: sqlite3.Connection, walk: tuple[str, list[Any]], limit:
     query = f"SELECT r.row FROM ({inner}) r WHERE {walk[0]} ORDER BY {_NEWEST_FIRST} LIMIT {int(limit)}"  # noqa: S608
     found = [r[0] for r in db.execute(query, walk[1])]
     return found if len(found) == limit else None
+
+
+def _rows_of(db: sqlite3.Connection, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The frame rows of ``run_ids``, in that order."""
+    query = "SELECT run_id, row FROM runs WHERE run_id IN (SELECT value FROM json_each(?))"
+    texts = dict(db.execute(query, (json.dumps(run_ids),)).fetchall())
+    if not texts.keys() >= set(run_ids):  # a writer removed one in between: the frame answers
+        raise sqlite3.OperationalError("the index changed while it was read")
+    return [json.loads(texts[run_id]) for run_id in run_ids]
+
+
+def count_rows(
+    store: Path,
+    *,
+    expr: Expr | None,
+    experiments: Sequence[str] | None,
+    view: str,
+    deleted: set[str],
+    warn: Callable[[str], None],
+) -> tuple[int, set[str]] | None:
+    """How many runs :func:`search_rows` would match with no limit, and the ``params.``/
+    ``metrics.``/``tags.`` columns some of them have a value for; None: use the frame.
+    It brings the index up to date, so a :func:`search_rows` right after may pass ``fresh``."""
+    try:
+        where, args = _scope(experiments, view, deleted)
+        if expr is not None:
+            sql, more = _condition(expr, deleted, correlated=False)
+            where, args = f"{where} AND ({sql})", args + more
+    except _Unsupported:
+        return None
+    if not index.refresh(store, warn):
+        return None
+    stamp, key = index.stamp(store), (store, where, json.dumps(args))
+    kept = _counts.get(key)
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]  # the index file has not changed since: the same answer
+    db = _open(store)
+    if db is None:
+        return None
+    try:  # the count from runs_by_experiment; a few distinct key lists; no row decoded
+        count = int(db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])  # noqa: S608
+        found = db.execute(f"SELECT DISTINCT r.filled FROM runs r WHERE {where}", args).fetchall()  # noqa: S608
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    keys = {k for (text,) in found for k in json.loads(text)}
+    answer = count, {k for k in keys if k.partition(".")[0] in ("params", "metrics", "tags")}
+    while len(_counts) >= _MAX_COUNTS:
+        del _counts[next(iter(_counts))]
+    _counts[key] = (stamp, answer)
+    return answer
+
+
+# count_rows' answers by (store, condition, arguments), while the index file is unchanged:
+# paging through a query counts it once.  A few dozen, oldest dropped first.
+_counts: dict[tuple[Path, str, str], tuple[index.Stamp, tuple[int, set[str]]]] = {}
+_MAX_COUNTS = 64
 
 
 def present_keys(
@@ -142,7 +205,7 @@ def present_keys(
 
     try:
         scope = json.dumps(["present", sorted(experiments or []), view, sorted(deleted)])
-        present = _memoised(store, db, scope, compute)
+        present = memo.memoised(store, db, scope, compute)
     except sqlite3.Error:
         return None
     finally:
@@ -159,7 +222,7 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
         return None
     try:
         query = "SELECT exp, MIN(start) FROM runs WHERE exp IS NOT NULL GROUP BY exp"
-        found = _memoised(store, db, "starts", lambda db: [list(r) for r in db.execute(query)])
+        found = memo.memoised(store, db, "starts", lambda db: [list(r) for r in db.execute(query)])
     except sqlite3.Error:
         return None
     finally:
@@ -169,52 +232,10 @@ def experiment_starts(store: Path, warn: Callable[[str], None]) -> dict[str, int
     return {str(exp): int(start) for exp, start in found}
 
 
-# Answers over all runs that depend only on the index's content, by (store, what): in
-# memory while the index file is the one they were computed from, and in the index's memo
-# table (emptied by every change of its rows) for the next process.
-_memo: dict[tuple[Path, str], tuple[index.Stamp, Any]] = {}
-
-
-def _memoised(
-    store: Path, db: sqlite3.Connection, what: str, compute: Callable[[sqlite3.Connection], T]
-) -> T:
-    stamp = index.stamp(store)
-    kept = _memo.get((store, what))
-    if kept is not None and stamp is not None and kept[0] == stamp:
-        return kept[1]  # type: ignore[no-any-return]
-    found = db.execute("SELECT value FROM memo WHERE what = ?", (what,)).fetchone()
-    value: T = json.loads(found[0]) if found is not None else _compute_and_keep(store, what, compute, db)
-    _memo[(store, what)] = (index.stamp(store), value)
-    return value
-
-
-def _compute_and_keep(
-    store: Path, what: str, compute: Callable[[sqlite3.Connection], T], reader: sqlite3.Connection
-) -> T:
-    """``compute`` in one write transaction of the index, so that no change of its rows can
-    come between the answer and its memo; on the reader when the index is busy."""
-    db = index.open_for_writing(store)
-    if db is None:
-        return compute(reader)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        before = index.stamp(store)  # every other writer's change is in: this one holds the lock
-        value = compute(db)
-        db.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (what, json.dumps(value)))
-        db.execute("COMMIT")
-        trust.restamp(store, before, index.stamp(store))
-        return value
-    except sqlite3.OperationalError:  # locked by a writer: answer without keeping it
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        return compute(reader)
-    finally:
-        db.close()
-
-
 def clear_memory() -> None:
     """Forget the memoised answers."""
-    _memo.clear()
+    memo.clear_memory()
+    _counts.clear()
 
 
 def _open(store: Path) -> sqlite3.Connection | None:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from gittrack.git import git_state_files
-from gittrack.store import layout
+from gittrack.store import cache, layout
 
 TRUST_FROM = 20_000
 SETTLE_NS = 2_000_000_000
@@ -54,13 +54,11 @@ def trust_from() -> int:
 def stamps(store: Path, *, create: bool = False) -> Stamps:
     """The stamps (inode, mtime ns, size) of what can change a run, taken *before* a scan.
 
-    ``create``: make the change mark if the cache folder has none, dated 1970 so that it
-    is settled at once (a writer's touch dates it now: a change whatever the clock's tick)."""
+    ``create``: make the change mark if the cache folder (made by an older gittrack) has none."""
     mark = store / layout.CACHE_DIR / layout.CHANGED_MARK
     if create and not mark.exists() and mark.parent.is_dir():
         with contextlib.suppress(OSError):
-            mark.touch()
-            os.utime(mark, ns=(0, 0))
+            cache.make_change_mark(mark.parent)
     paths = {"store": store, "mark": mark}
     root = _root(store)
     if root is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from gittrack.store.layout import CACHE_DIR
+from gittrack.store.layout import CACHE_DIR, CHANGED_MARK
 
 
 def ensure_cache_dir(store: Path) -> Path:
@@ -14,4 +15,14 @@ def ensure_cache_dir(store: Path) -> Path:
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# created by gittrack: everything here can be rebuilt\n*\n")
+        make_change_mark(folder)
     return folder
+
+
+def make_change_mark(folder: Path) -> None:
+    """The store's change mark (``CHANGED_MARK``), dated 1970 so that it is settled at once:
+    a writer's touch (:func:`gittrack.store.atomic.note_changed`) dates it now, a change
+    whatever the clock's tick (see :mod:`gittrack.query.trust`)."""
+    mark = folder / CHANGED_MARK
+    mark.touch()
+    os.utime(mark, ns=(0, 0))

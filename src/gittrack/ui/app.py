@@ -49,6 +49,22 @@ class App(Site):
             raise HTTPError(405, "this UI is read-only")
         return edit.apply(self, _split(target)[0], form)
 
+    def warm(self) -> None:
+        """Do before serving what the first page would wait for: import the pages' libraries,
+        compile the runs page's templates, bring the run index up to date and read its
+        column list (problems are left for the pages to report)."""
+        import contextlib
+
+        from gittrack.errors import GittrackError
+        from gittrack.query.paging import search_page
+        from gittrack.ui.pages import compare, experiments, history, models, run, runs  # noqa: F401
+        from gittrack.ui.templating import environment
+
+        for template in ("runs.html", "runs_results.html", "experiments.html", "run.html"):
+            environment().get_template(template)
+        with contextlib.suppress(GittrackError, OSError, ValueError):
+            search_page(self.store, limit=0, rev=self.rev, warn=lambda _message: None)
+
     def route(self, segments: list[str], query: Query) -> Response:
         from gittrack.ui.pages import compare, experiments, history, models, run, runs
 

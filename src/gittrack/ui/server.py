@@ -89,7 +89,10 @@ def make_server(app: App, host: str = "127.0.0.1", port: int = 5000, *, quiet: b
 
 
 def serve(server: UIServer, note: Callable[[str], None], *, open_browser: bool = False) -> None:
-    """Serve until interrupted (Ctrl+C), then close the socket."""
+    """Serve until interrupted (Ctrl+C), then close the socket.  The address is printed once
+    the app is warm (:meth:`~gittrack.ui.app.App.warm`): the socket already listens, so a
+    request made meanwhile waits for it."""
+    server.app.warm()
     note(f"gittrack ui: serving {server.app.subtitle()} at {server.url} (Ctrl+C to stop)")
     if open_browser:
         import webbrowser

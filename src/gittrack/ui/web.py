@@ -21,6 +21,8 @@ from gittrack.ui.templating import render
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gittrack.query.paging import Page
+
 Query = Mapping[str, list[str]]
 
 SECURITY_HEADERS = {
@@ -98,6 +100,24 @@ class Site:
             rev=self.rev,
             warn=warn,
         )
+
+    def search_page(
+        self,
+        warn: Callable[[str], None],
+        *,
+        experiments: list[str] | None,
+        filter_string: str,
+        order_by: list[str] | None,
+        offset: int,
+        limit: int,
+    ) -> Page:
+        """One page of :meth:`search`'s runs, with their count, from the index where it can."""
+        from gittrack.query.paging import search_page
+
+        return search_page(
+            self.store, experiments=experiments, filter_string=filter_string, order_by=order_by,
+            offset=offset, limit=limit, rev=self.rev, warn=warn,
+        )  # fmt: skip
 
     def page(self, template: str, *, title: str, warnings: list[str], **context: Any) -> Response:
         """``template`` (one of ``ui/templates/``) as a whole page of this site."""

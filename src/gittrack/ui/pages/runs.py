@@ -1,14 +1,17 @@
 """``/runs``: the runs table of one experiment (or all), filtered and sorted by the query engine.
 
 The filter box takes the same language as ``gittrack ls -f``; the text goes to the
-server, which calls :func:`gittrack.query.search.search`.  Rows come 100 to a page, so
-a store of ten thousand runs renders no more than a hundred rows.  With ``partial=1``
-only the results block (``runs_results.html``) is returned: app.js swaps it in as the
-user types.
+server.  Rows come 100 to a page, and only the page is read: the count, the page's rows
+and the columns the matching runs have come from SQL over the run index
+(:func:`gittrack.query.paging.search_page`), so an experiment of 100,000 runs costs a
+page of rows, not a frame of every run.  The page links keep the filter, sort and
+columns in the query string.  With ``partial=1`` only the results block
+(``runs_results.html``) is returned: app.js swaps it in as the user types.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,10 @@ from gittrack.ui.web import HTTPError, Query, Response, Site, one
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gittrack.query.paging import Page
+
 PER_PAGE = 100
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")  # 1 to 999,999,999: an offset SQLite can take
 _FIXED = (("run_name", "Name"), ("status", "Status"), ("start_time", "Start"), ("duration", "Duration"))
 
 
@@ -40,10 +46,11 @@ class View:
 
     @classmethod
     def from_query(cls, query: Query) -> View:
-        try:
-            page = max(1, int(one(query, "page", "1")))
-        except ValueError:
-            raise HTTPError(400, "page must be a number") from None
+        given = one(query, "page", "1")
+        if not _PAGE_NUMBER.fullmatch(given):
+            shown = given if len(given) <= 20 else given[:20] + "…"
+            raise HTTPError(400, f"page must be a whole number from 1 to 999999999, not {shown!r}")
+        page = int(given)
         direction = one(query, "dir", "desc").lower()
         cols = tuple(c for c in query.get("col", []) if c) if "col" in query else None
         return cls(one(query, "exp"), one(query, "filter"), one(query, "sort"), direction, page, cols)
@@ -86,32 +93,41 @@ def results_context(app: Site, view: View, warnings: list[str]) -> dict[str, Any
         if view.sort.startswith(("params.", "metrics.", "tags.")) or view.sort in dict(_FIXED)
         else ""
     )
+    order_by = [order_key(sortable, view.dir)] if sortable else None
     try:
-        frame = app.search(
-            warnings.append,
-            experiments=[view.exp] if view.exp else None,
-            filter_string=view.filter,
-            order_by=[order_key(sortable, view.dir)] if sortable else None,
-        )
+        found = _page(app, view, warnings, order_by, view.page)
+        pages = max(1, -(-found.total // PER_PAGE))
+        if view.page > pages:  # a link older than the last deletion: show the last page
+            found = _page(app, view, warnings, order_by, pages)
     except FilterError as exc:
         return {"error": {"message": str(exc), "column": exc.column, "text": view.filter}}
-    columns = list(view.cols) if view.cols is not None else default_columns(frame)
-    pages = max(1, -(-len(frame) // PER_PAGE))
-    page = min(view.page, pages)
-    shown = frame.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
+    columns = list(view.cols) if view.cols is not None else default_columns(found.present)
+    number = min(view.page, pages)
     return {
         "error": None,
-        "count": len(frame),
+        "count": found.total,
+        "first": found.offset + 1,
+        "last": found.offset + len(found.frame),
         "headers": _headers(view, columns),
-        "rows": rows(shown, columns),
-        "pager": _pager(view, page, pages),
-        "picker": _picker(frame, columns, view),
+        "rows": rows(found.frame, columns),
+        "pager": _pager(view, number, pages),
+        "picker": _picker(found.available, columns, view),
     }
 
 
-def default_columns(frame: pd.DataFrame, limit: int = 8) -> list[str]:
-    """Up to ``limit`` params and ``limit`` metrics that some shown run has."""
-    present = frame.columns[frame.notna().any().to_numpy()] if len(frame) else []
+def _page(app: Site, view: View, warnings: list[str], order_by: list[str] | None, number: int) -> Page:
+    return app.search_page(
+        warnings.append,
+        experiments=[view.exp] if view.exp else None,
+        filter_string=view.filter,
+        order_by=order_by,
+        offset=(number - 1) * PER_PAGE,
+        limit=PER_PAGE,
+    )
+
+
+def default_columns(present: list[str], limit: int = 8) -> list[str]:
+    """Up to ``limit`` params and ``limit`` metrics that some matching run has."""
     params = [c for c in present if c.startswith("params.")][:limit]
     metrics = [c for c in present if c.startswith("metrics.")][:limit]
     return params + metrics
@@ -165,10 +181,10 @@ def _pager(view: View, page: int, pages: int) -> dict[str, Any]:
     }
 
 
-def _picker(frame: pd.DataFrame, columns: list[str], view: View) -> dict[str, Any]:
+def _picker(available: list[str], columns: list[str], view: View) -> dict[str, Any]:
     """The column chooser: every param, metric and tag column, the shown ones checked."""
     return {
-        "available": [c for c in frame.columns if c.startswith(("params.", "metrics.", "tags."))],
+        "available": available,
         "chosen": columns,
         "hidden": [(k, v) for k, v in view.params(page=1, cols=()) if v],
     }
