@@ -118,6 +118,7 @@ def diff(
     gates: Sequence[str] = (),
     all_experiments: bool = False,
     warn: Callable[[str], None] | None = None,
+    incremental: bool = True,
 ) -> DiffReport:
     """Compare the runs of ``base`` with those of ``head`` (None: the working tree).
 
@@ -126,13 +127,46 @@ def diff(
     ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.  Each of
     ``metrics`` and ``gates`` (the metrics of ``--fail-if-worse``) must be one that some run
     of either side has, else :class:`~gittrack.errors.UnknownKeyError` names the nearest.
+
+    Between two commits the report is made from the run directories that changed
+    (:mod:`gittrack.review.diff_changes`); ``incremental=False`` compares the whole frames,
+    which give the same report (the tests compare the two).
     """
     from gittrack.query.revision import store_prefix
-    from gittrack.query.search import search
 
     root, _prefix = store_prefix(store)
     base_side = _base_side(root, base, head, config)
     head_side = Side(head, git.resolve_revision(root, head)) if head else Side(WORKING_TREE, None)
+    if incremental and head_side.commit is not None:
+        from gittrack.review.diff_changes import changes_report
+
+        found = changes_report(
+            store, base=base_side, head=head_side, config=config, experiments=experiments,
+            metrics=metrics, gates=gates, all_experiments=all_experiments, warn=warn or _warn,
+        )  # fmt: skip
+        if found is not None:
+            return found
+    return _frame_diff(
+        store, base_side, head_side, config=config, experiments=experiments, metrics=metrics,
+        gates=gates, all_experiments=all_experiments, warn=warn,
+    )  # fmt: skip
+
+
+def _frame_diff(
+    store: Path,
+    base_side: Side,
+    head_side: Side,
+    *,
+    config: Config,
+    experiments: Sequence[str],
+    metrics: Sequence[str],
+    gates: Sequence[str],
+    all_experiments: bool,
+    warn: Callable[[str], None] | None,
+) -> DiffReport:
+    """The diff from the whole runs frame of each side."""
+    from gittrack.query.search import search
+
     sides = [
         search(store, experiments=list(experiments) or None, rev=s.commit, warn=warn)
         for s in (base_side, head_side)
@@ -224,8 +258,14 @@ def _metric_names(base: pd.DataFrame, head: pd.DataFrame, config: Config, wanted
         for c in frame.columns
         if c.startswith("metrics.") and frame[c].notna().any()
     }
+    return metric_names(present, config, wanted)
+
+
+def metric_names(present: set[str], config: Config, wanted: Sequence[str]) -> list[str]:
+    """The metrics of ``present`` to report (only ``wanted`` ones when given): configured
+    ones first, then by name."""
     if wanted:
-        present &= set(wanted)
+        present = present & set(wanted)
     configured = [str(m) for m in (config.get("metrics") or {}) if m in present]
     return configured + sorted(present - set(configured))
 
@@ -247,7 +287,7 @@ def _metric_change(metric: str, base: pd.DataFrame, head: pd.DataFrame, way: Dir
         way,
         base=None if old is None else (_ref(old), float(old[column])),
         head=None if new is None else (_ref(new), float(new[column])),
-        params=() if old is None or new is None else _param_changes(old, new),
+        params=() if old is None or new is None else param_changes(old, new),
     )
 
 
@@ -255,8 +295,11 @@ def _ref(row: pd.Series[Any]) -> RunRef:
     return RunRef(str(row["run_id"]), str(row["run_name"]))
 
 
-def _param_changes(base: pd.Series[Any], head: pd.Series[Any]) -> tuple[ParamChange, ...]:
-    keys = sorted({k for row in (base, head) for k in row.index if k.startswith("params.")})
+def param_changes(
+    base: Mapping[str, Any] | pd.Series[Any], head: Mapping[str, Any] | pd.Series[Any]
+) -> tuple[ParamChange, ...]:
+    """The params that differ between two runs (frame rows, as Series or dicts)."""
+    keys = sorted({str(k) for row in (base, head) for k in row.keys() if str(k).startswith("params.")})
     changes = []
     for key in keys:
         old, new = _present(base.get(key)), _present(head.get(key))
@@ -370,6 +413,14 @@ def worse_changes(
                 f"({change_text(m)}), more than the tolerance {limit}"
             )
     return failures
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from gittrack.errors import GittrackWarning
+
+    warnings.warn(message, GittrackWarning, stacklevel=3)
 
 
 def number(value: float | None) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Error = Mapping[str, str | None]
+_FEW = 200  # run directories worth naming to git one by one
 
 
 def failed_errors(store: Path, commit: str | None, base: pd.DataFrame, head: pd.DataFrame) -> dict[str, str]:
@@ -43,7 +44,9 @@ def read_errors(store: Path, commit: str | None, run_ids: list[str]) -> dict[str
         from gittrack.query.revision import store_prefix
 
         root, prefix = store_prefix(store)
-        blobs = git.read_tree_files(root, commit, prefix, names=[layout.META])  # two git processes
+        # two git processes; a listing of just those runs unless so many that all is cheaper
+        within = sorted(run_ids) if len(run_ids) <= _FEW else []
+        blobs = git.read_tree_files(root, commit, prefix, names=[layout.META], within=within)
         texts = {r: blobs[f"{r}/{layout.META}"] for r in run_ids if f"{r}/{layout.META}" in blobs}
     found: dict[str, Error | None] = {}
     for run_id, text in texts.items():
