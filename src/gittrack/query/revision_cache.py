@@ -65,9 +65,7 @@ def tree_rows(store: Path, root: Path, sha: str, tree: str) -> tuple[Rows, set[s
     return found
 
 
-def rows_in(
-    store: Path, sha: str, dirs: Collection[str]
-) -> tuple[Rows, set[str], list[tuple[str, str]]]:
+def rows_in(store: Path, sha: str, dirs: Collection[str]) -> tuple[Rows, set[str], list[tuple[str, str]]]:
     """Like :func:`tree_rows` for just the run directories ``dirs`` at ``sha`` (read from git,
     not cached), with the experiments deleted there and the warnings about them."""
     notes: list[str] = []

@@ -95,7 +95,9 @@ def build(tree: str, rows: dict[str, Row], deleted: Iterable[str], notes: list[t
     named: dict[str, Row] = {}
     for name, members in by_experiment.items():
         facts = {}
-        for metric in sorted({k[len("metrics.") :] for row in members for k in row if k.startswith("metrics.")}):
+        for metric in sorted(
+            {k[len("metrics.") :] for row in members for k in row if k.startswith("metrics.")}
+        ):
             valued = [row for row in members if value(row, metric) is not None]
             if valued:
                 low, high = best(valued, metric, "min"), best(valued, metric, "max")
@@ -184,7 +186,10 @@ def _save(store: Path, digest: Digest) -> None:
         "deleted": sorted(digest.deleted),
         "notes": digest.notes,
         "experiments": {
-            name: {"runs": e.runs, "metrics": {m: [f.count, f.lowest, f.highest] for m, f in e.metrics.items()}}
+            name: {
+                "runs": e.runs,
+                "metrics": {m: [f.count, f.lowest, f.highest] for m, f in e.metrics.items()},
+            }
             for name, e in digest.experiments.items()
         },
         "rows": digest.rows,

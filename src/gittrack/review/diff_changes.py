@@ -26,7 +26,7 @@ from gittrack import git
 from gittrack.query import keys, revision_cache, revision_digest
 from gittrack.query.directions import direction
 from gittrack.query.revision_digest import Digest, best, is_active, order_key, value
-from gittrack.review.diff import (
+from gittrack.review.diff_report import (
     DiffReport,
     ExperimentDiff,
     FailedRun,
@@ -36,8 +36,8 @@ from gittrack.review.diff import (
     metric_change,
     metric_names,
     param_changes,
+    with_errors,
 )
-from gittrack.review.failures import error_line, read_errors
 from gittrack.review.models_diff import registry_diff
 from gittrack.store.config import Config
 
@@ -72,11 +72,12 @@ def changes_report(
 ) -> DiffReport | None:
     """The diff of two commits from the directories that changed; None when that would
     not be exact (then the whole frames decide)."""
-    assert base.commit is not None and head.commit is not None
-    sides = _read_sides(store, base.commit, head.commit)
-    if sides is None:
+    commit = head.commit
+    assert base.commit is not None and commit is not None
+    read = _read_sides(store, base.commit, commit)
+    if read is None:
         return None
-    sides, notes = sides
+    sides, notes = read
     for _, message in notes:  # what reading each side's whole frame says, base then head
         warn(message)
     scope = set(experiments)
@@ -96,15 +97,14 @@ def changes_report(
         _experiment(name, sides.digest, old, new, config=config, metrics=metrics) for name in sorted(names)
     ]
     found = [e for e in found if all_experiments or e.added or e.removed]
-    errors = _errors(store, head.commit, found)
-    found = [_with_errors(e, errors) for e in found]
+    found = with_errors(store, commit, found)
 
     def rows_of(run_ids: Collection[str]) -> dict[str, Row]:
         for _, message in notes:  # the registry's whole frames would say them again
             warn(message)
-        return _rows_of(store, head.commit, sides, run_ids)
+        return _rows_of(store, commit, sides, run_ids)
 
-    changes = registry_diff(store, base=base.commit, head=head.commit, config=config, warn=warn, rows=rows_of)
+    changes = registry_diff(store, base=base.commit, head=commit, config=config, warn=warn, rows=rows_of)
     return DiffReport(base, head, tuple(found), tuple(changes))
 
 
@@ -135,7 +135,9 @@ def _scoped(digest: Digest, scope: Collection[str]) -> list[tuple[str, revision_
     return [(n, e) for n, e in digest.experiments.items() if not scope or n in scope]
 
 
-def _head_counts(digest: Digest, old: dict[str, Row], new: dict[str, Row], scope: Collection[str]) -> Counter[tuple[str, str]]:
+def _head_counts(
+    digest: Digest, old: dict[str, Row], new: dict[str, Row], scope: Collection[str]
+) -> Counter[tuple[str, str]]:
     """Active runs with a value, per (experiment, metric), at the head: the base's counts
     less the changed runs' old rows plus their new ones."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -172,9 +174,13 @@ def _experiment(
     for metric in metric_names(present, config, metrics):
         way = direction(metric, config)
         facts_of = facts.metrics.get(metric) if facts else None
-        base_row = None if facts_of is None else digest.rows[facts_of.lowest if way == "min" else facts_of.highest]
+        base_row = (
+            None if facts_of is None else digest.rows[facts_of.lowest if way == "min" else facts_of.highest]
+        )
         changes.append(_change(metric, way, base_row, best(added, metric, way)))
-    failed = tuple(FailedRun(str(r["run_id"]), str(r["run_name"]), "") for r in added if r["status"] == "FAILED")
+    failed = tuple(
+        FailedRun(str(r["run_id"]), str(r["run_name"]), "") for r in added if r["status"] == "FAILED"
+    )
     return ExperimentDiff(name, _refs(added), _refs(removed), tuple(changes), failed)
 
 
@@ -197,18 +203,6 @@ def _refs(rows: list[Row]) -> tuple[RunRef, ...]:
     return tuple(_ref(r) for r in rows)
 
 
-def _errors(store: Path, commit: str, found: list[ExperimentDiff]) -> dict[str, str]:
-    ids = [f.run_id for e in found for f in e.failed]
-    return {r: error_line(e) for r, e in read_errors(store, commit, ids).items()}
-
-
-def _with_errors(exp: ExperimentDiff, errors: dict[str, str]) -> ExperimentDiff:
-    if not exp.failed:
-        return exp
-    failed = tuple(FailedRun(f.run_id, f.name, errors.get(f.run_id, "")) for f in exp.failed)
-    return ExperimentDiff(exp.experiment, exp.added, exp.removed, exp.metrics, failed)
-
-
 def _rows_of(store: Path, head: str, sides: _Sides, run_ids: Collection[str]) -> dict[str, Row]:
     """The rows of ``run_ids`` at the head, else at the base (any lifecycle), with metric
     values as the frame gives them; a run id is its directory's name on both sides."""
@@ -219,4 +213,6 @@ def _rows_of(store: Path, head: str, sides: _Sides, run_ids: Collection[str]) ->
         row = sides.new.get(d, sides.old.get(d))
         if row is not None:
             found[d] = row
-    return {d: {k: float(v) if k.startswith("metrics.") else v for k, v in r.items()} for d, r in found.items()}
+    return {
+        d: {k: float(v) if k.startswith("metrics.") else v for k, v in r.items()} for d, r in found.items()
+    }
