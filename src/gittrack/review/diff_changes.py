@@ -39,6 +39,7 @@ from gittrack.review.diff_report import (
     with_errors,
 )
 from gittrack.review.models_diff import registry_diff
+from gittrack.store import layout
 from gittrack.store.config import Config
 
 Row = dict[str, Any]
@@ -48,8 +49,10 @@ MAX_CHANGED = 2000  # more changed directories than this: the whole frames are a
 class _Sides:
     """The changed run directories' rows on both sides, and what follows from them."""
 
-    def __init__(self, digest: Digest, changed: set[str], old: dict[str, Row], new: dict[str, Row]):
-        self.digest, self.changed, self.old, self.new = digest, changed, old, new
+    def __init__(self, digest: Digest, entries: set[str], old: dict[str, Row], new: dict[str, Row]) -> None:
+        self.digest, self.old, self.new = digest, old, new
+        self.changed = revision_cache.run_entries(entries)
+        self.registry_changed = layout.MODELS_DIR in entries
 
     def active(self, rows: dict[str, Row], scope: Collection[str]) -> dict[str, Row]:
         gone = self.digest.deleted
@@ -104,7 +107,11 @@ def changes_report(
             warn(message)
         return _rows_of(store, commit, sides, run_ids)
 
-    changes = registry_diff(store, base=base.commit, head=commit, config=config, warn=warn, rows=rows_of)
+    changes = (  # the same registry files on both sides change nothing
+        registry_diff(store, base=base.commit, head=commit, config=config, warn=warn, rows=rows_of)
+        if sides.registry_changed
+        else []
+    )
     return DiffReport(base, head, tuple(found), tuple(changes))
 
 
@@ -118,7 +125,8 @@ def _read_sides(store: Path, base: str, head: str) -> tuple[_Sides, list[tuple[s
     tree = git.tree_id(root, head, prefix)
     if digest is None or tree is None or not digest.regular:
         return None
-    changed = revision_cache.run_entries(git.changed_entries(root, digest.tree, tree))
+    entries = git.changed_entries(root, digest.tree, tree)
+    changed = revision_cache.run_entries(entries)
     if len(changed) > MAX_CHANGED:
         return None
     old, old_deleted, _ = revision_cache.rows_in(store, base, changed)
@@ -128,7 +136,7 @@ def _read_sides(store: Path, base: str, head: str) -> tuple[_Sides, list[tuple[s
     if any(r.get("run_id") != d for rows in (old, new) for d, r in rows.items()):
         return None
     notes = digest.notes + revision_cache.patched_notes(digest.notes, changed, fresh)
-    return _Sides(digest, changed, old, new), notes
+    return _Sides(digest, entries, old, new), notes
 
 
 def _scoped(digest: Digest, scope: Collection[str]) -> list[tuple[str, revision_digest.ExperimentFacts]]:
