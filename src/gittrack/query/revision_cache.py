@@ -26,8 +26,7 @@ from typing import Any
 
 from gittrack import git
 from gittrack.errors import GittrackError
-from gittrack.query.frame import record_row
-from gittrack.query.revision import snapshot_at, store_prefix
+from gittrack.query.revision import rows_snapshot, store_prefix
 from gittrack.store import cache, layout
 
 FOLDER = "revisions"
@@ -98,11 +97,9 @@ def _build(store: Path, root: Path, sha: str, tree: str) -> tuple[Rows, set[str]
 def _read(
     store: Path, sha: str, warn: Callable[[str], None], only: Collection[str] | None
 ) -> tuple[list[dict[str, Any]], set[str], Rows, set[str]]:
-    records, found = snapshot_at(store, sha, warn, resolved=True, only=only)
+    by_dir, found = rows_snapshot(store, sha, warn, only=only)
     deleted = {name for name, e in found.items() if e.lifecycle_stage == layout.DELETED}
-    rows = [record_row(r) for r in records]
-    by_dir = {r.location.rsplit("/", 1)[1]: row for r, row in zip(records, rows, strict=True)}
-    return rows, deleted, by_dir, deleted
+    return [by_dir[d] for d in sorted(by_dir)], deleted, by_dir, deleted
 
 
 def _attributed(notes: list[str]) -> list[tuple[str, str]]:
