@@ -116,3 +116,45 @@ def test_diff_from_the_cache_equals_diff_from_git(repo: Path) -> None:
         revision_cache.KEEP = keep
     assert first == warm == whole
     assert {r.run_id for r in first.experiments[0].added} == set(added)
+
+
+def test_a_read_of_many_runs_on_every_core_gives_the_rows_of_one_process(repo: Path) -> None:
+    """Past query.revision.POOL_FROM runs, ``gittrack``'s own process parses them in a pool
+    of workers; the rows, their order and the warnings are those of one process."""
+    import os
+    import sys
+
+    from helpers import invoke
+
+    from gittrack.query.revision import POOL_FROM
+    from gittrack.store import yamlio
+
+    store = repo / ".runs"
+    for i in range(POOL_FROM + 50):
+        run = store / f"20260101-{i:06d}-abcdef"
+        run.mkdir(parents=True)
+        meta = {
+            "format_version": 1, "run_id": run.name, "name": f"r{i}", "experiment": f"e{i % 3}",
+            "status": "FINISHED", "start_time": "2026-01-01T00:00:00.000Z",
+            "metrics": {"rmse": {"last": 1 / (i + 1), "min": 0.0, "max": 1.0, "count": 1, "step": 0}},
+        }  # fmt: skip
+        (run / layout.META).write_text(yamlio.dump(meta))
+        (run / layout.PARAMS).write_text(f"i: {i}\n" if i != 7 else "i: [unclosed\n")
+    sha = commit_all(repo, "many runs")
+    args = ["ls", "--rev", sha, "--format", "csv", "--all-columns", "-n", str(POOL_FROM + 100)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    pooled = subprocess.run(
+        [sys.executable, "-m", "gittrack", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shutil.rmtree(store / layout.CACHE_DIR)
+    clear_memory()
+    here = invoke(*args)
+    assert here.exit_code == 0, here.stderr
+    assert pooled.stdout == here.stdout and len(pooled.stdout.splitlines()) == POOL_FROM + 50
+    assert "skipping run 20260101-000007-abcdef" in pooled.stderr
+    assert pooled.stderr.splitlines()[-1:] == here.stderr.splitlines()[-1:]

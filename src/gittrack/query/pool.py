@@ -42,6 +42,27 @@ def read_all(
         return [one(store, run_id) for run_id in ids]
 
 
+A = TypeVar("A")
+
+
+def map_chunks(items: list[A], chunk: Callable[[list[A]], list[T]], pool_from: int) -> list[T]:
+    """``chunk(items)``, in order; at least ``pool_from`` items are split over a process pool
+    (``chunk`` a module-level function, the items picklable: data, not paths to read)."""
+    workers = os.cpu_count() or 1
+    if len(items) < pool_from or workers < 2 or not _under_cli():
+        return chunk(items)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(200, len(items) // (workers * 8))
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return [done for part in pool.map(chunk, parts) for done in part]
+    except (OSError, RuntimeError):  # no processes to be had: do it here
+        return chunk(items)
+
+
 def _under_cli() -> bool:
     """Whether this process is gittrack's command line (``gittrack ...``, ``python -m gittrack``),
     whose main module spawned workers do not run again."""

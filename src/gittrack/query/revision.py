@@ -87,6 +87,60 @@ def snapshot_at(
     return records, experiments.replay_all(events, warn)
 
 
+Parsed = tuple[str, "dict[str, Any] | None", str]  # (run directory, frame row or None, warning)
+POOL_FROM = 2000  # a read of at least this many runs parses them on every core
+
+
+def rows_snapshot(
+    store: Path, sha: str, warn: Callable[[str], None], *, only: Collection[str] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, ExperimentRecord]]:
+    """:func:`snapshot_at` at commit ``sha`` as frame rows by run directory (the same rows,
+    warnings and order), the runs parsed on every core when there are many."""
+    from gittrack.query.pool import map_chunks
+
+    root, prefix = store_prefix(store)
+    within = () if only is None else (layout.EXPERIMENTS_DIR, *sorted(only))
+    files, events = _summary_files(root, sha, prefix, sha, within)
+    running = {r for r, found in files.items() if b"running" in found.get(layout.META, b"").lower()}
+    committed = _running_histories(root, sha, prefix, running, sha) if running else {}
+    items = [(r, f"{sha}:{prefix}/{r}", files[r]) for r in sorted(files) if r not in running]
+    parsed = {r: (row, problem) for r, row, problem in map_chunks(items, _parse_chunk, POOL_FROM)}
+    for run_id in running:
+        parsed[run_id] = _parse_one(run_id, f"{sha}:{prefix}/{run_id}", files[run_id], committed[run_id])
+    rows = {}
+    for run_id in sorted(parsed):
+        row, problem = parsed[run_id]
+        if row is None:
+            warn(problem)
+        else:
+            rows[run_id] = row
+    return rows, experiments.replay_all(events, warn)
+
+
+def _parse_chunk(items: list[tuple[str, str, dict[str, bytes]]]) -> list[Parsed]:
+    """Rows of runs that are not RUNNING (their metrics are in meta.yaml): a pool's task."""
+    return [(r, *_parse_one(r, location, found, _no_histories)) for r, location, found in items]
+
+
+def _parse_one(
+    run_id: str, location: str, found: dict[str, bytes], histories: Callable[[], Histories]
+) -> tuple[dict[str, Any] | None, str]:
+    if layout.META not in found:
+        return None, f"skipping run {run_id}: {location}/{layout.META}: missing"
+    try:
+        record = parse_record(
+            location,
+            found[layout.META],
+            found.get(layout.PARAMS, b""),
+            found.get(layout.TAGS, b""),
+            histories,
+            inputs_text=found.get(layout.INPUTS, b""),
+        )
+    except (CorruptRunError, UnicodeDecodeError) as exc:
+        return None, f"skipping run {run_id}: {exc}"
+    return record_row(record), ""
+
+
 def _summary_files(
     root: Path, sha: str, prefix: str, rev: str, within: Sequence[str] = ()
 ) -> tuple[dict[str, dict[str, bytes]], dict[str, list[tuple[str, bytes]]]]:

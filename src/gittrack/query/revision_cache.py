@@ -26,8 +26,7 @@ from typing import Any
 
 from gittrack import git
 from gittrack.errors import GittrackError
-from gittrack.query.frame import record_row
-from gittrack.query.revision import snapshot_at, store_prefix
+from gittrack.query.revision import rows_snapshot, store_prefix
 from gittrack.store import cache, layout
 
 FOLDER = "revisions"
@@ -48,14 +47,38 @@ def rows_at(store: Path, sha: str, warn: Callable[[str], None]) -> tuple[list[di
     tree = git.tree_id(root, sha, prefix)
     if tree is None:
         return _read(store, sha, warn, None)[:2]
+    rows, deleted, notes = tree_rows(store, root, sha, tree)
+    for _, message in notes:
+        warn(message)
+    return [rows[d] for d in sorted(rows)], deleted
+
+
+def tree_rows(store: Path, root: Path, sha: str, tree: str) -> tuple[Rows, set[str], list[tuple[str, str]]]:
+    """The rows of the store's tree ``tree`` (at commit ``sha``) by run directory, the
+    experiments deleted there, and the warnings with the directory each is about ('' for
+    the store's own), in the order :func:`rows_at` says them; through the cache."""
     found = _load(store, tree)
     if found is None:
         found = _build(store, root, sha, tree)
         _save(store, tree, found)
-    rows, deleted, notes = found
-    for _, message in notes:
-        warn(message)
-    return [rows[d] for d in sorted(rows)], deleted
+    return found
+
+
+def rows_in(store: Path, sha: str, dirs: Collection[str]) -> tuple[Rows, set[str], list[tuple[str, str]]]:
+    """Like :func:`tree_rows` for just the run directories ``dirs`` at ``sha`` (read from git,
+    not cached), with the experiments deleted there and the warnings about them."""
+    notes: list[str] = []
+    rows, deleted = _read(store, sha, notes.append, dirs)[2:]
+    return rows, deleted, _attributed(notes)
+
+
+def patched_notes(
+    notes: list[tuple[str, str]], changed: Collection[str], fresh: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The warnings of a tree made from one with ``notes`` by changing the run directories
+    ``changed``, whose own warnings are ``fresh`` (the store's own are always fresh)."""
+    kept = [(d, m) for d, m in notes if d and d not in changed]
+    return sorted(kept + fresh, key=lambda n: (n[0] == "", n[0]))
 
 
 def _build(store: Path, root: Path, sha: str, tree: str) -> tuple[Rows, set[str], list[tuple[str, str]]]:
@@ -68,18 +91,15 @@ def _build(store: Path, root: Path, sha: str, tree: str) -> tuple[Rows, set[str]
     fresh, deleted = _read(store, sha, notes.append, changed)[2:]
     rows = {d: r for d, r in old_rows.items() if d not in changed}
     rows.update(fresh)
-    kept = [(d, m) for d, m in old_notes if d and d not in changed]
-    return rows, deleted, sorted(kept + _attributed(notes), key=lambda n: (n[0] == "", n[0]))
+    return rows, deleted, patched_notes(old_notes, changed, _attributed(notes))
 
 
 def _read(
     store: Path, sha: str, warn: Callable[[str], None], only: Collection[str] | None
 ) -> tuple[list[dict[str, Any]], set[str], Rows, set[str]]:
-    records, found = snapshot_at(store, sha, warn, resolved=True, only=only)
+    by_dir, found = rows_snapshot(store, sha, warn, only=only)
     deleted = {name for name, e in found.items() if e.lifecycle_stage == layout.DELETED}
-    rows = [record_row(r) for r in records]
-    by_dir = {r.location.rsplit("/", 1)[1]: row for r, row in zip(records, rows, strict=True)}
-    return rows, deleted, by_dir, deleted
+    return [by_dir[d] for d in sorted(by_dir)], deleted, by_dir, deleted
 
 
 def _attributed(notes: list[str]) -> list[tuple[str, str]]:
@@ -109,8 +129,12 @@ def _nearest(
     found = _load(store, best[0])
     if found is None or len(best[1]) * 2 > max(len(found[0]), 1):
         return None
-    changed = {c for c in best[1] if c not in layout.RESERVED and not c.startswith(".")}
-    return found[0], found[1], found[2], changed
+    return found[0], found[1], found[2], run_entries(best[1])
+
+
+def run_entries(entries: Collection[str]) -> set[str]:
+    """The entries of the store's tree that may be run directories (not its own folders)."""
+    return {c for c in entries if c not in layout.RESERVED and not c.startswith(".")}
 
 
 def _folder(store: Path) -> Path:

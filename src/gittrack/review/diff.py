@@ -21,88 +21,53 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from gittrack import git
 from gittrack.errors import GittrackError
 from gittrack.query import keys
-from gittrack.query.directions import Direction, direction, is_better
-from gittrack.review.failures import failed_errors
-from gittrack.review.models_diff import RegistryChange, registry_diff
+from gittrack.query.directions import Direction, direction
+from gittrack.review.diff_report import (
+    WORKING_TREE,
+    DiffReport,
+    ExperimentDiff,
+    FailedRun,
+    MetricChange,
+    ParamChange,
+    RunRef,
+    Side,
+    Verdict,
+    metric_change,
+    metric_names,
+    param_changes,
+    with_errors,
+)
+from gittrack.review.models_diff import registry_diff
 from gittrack.store.config import Config
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Verdict = Literal["better", "worse", "same", "new", "unchanged"]
-WORKING_TREE = "working tree"
-
-
-@dataclass(frozen=True)
-class Side:
-    """One side of the diff: what the user named, and the commit (None: the working tree)."""
-
-    label: str
-    commit: str | None
-
-
-@dataclass(frozen=True)
-class RunRef:
-    run_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ParamChange:
-    """A param whose value differs between the base's and the head's best run (None: unset)."""
-
-    name: str
-    base: Any
-    head: Any
-
-
-@dataclass(frozen=True)
-class MetricChange:
-    """The best run of one metric: of all base runs, and of the runs the head adds (None
-    when no such run has the metric)."""
-
-    metric: str
-    direction: Direction
-    base_run: RunRef | None
-    base_value: float | None
-    head_run: RunRef | None
-    head_value: float | None
-    change: float | None  # head - base
-    relative: float | None  # change / |base|; None when base is 0
-    verdict: Verdict
-    params: tuple[ParamChange, ...] = ()
-
-
-@dataclass(frozen=True)
-class FailedRun:
-    """A run the head adds that FAILED, with its error (``Type: message``; '' if none kept)."""
-
-    run_id: str
-    name: str
-    error: str
-
-
-@dataclass(frozen=True)
-class ExperimentDiff:
-    experiment: str
-    added: tuple[RunRef, ...]
-    removed: tuple[RunRef, ...]
-    metrics: tuple[MetricChange, ...]
-    failed: tuple[FailedRun, ...] = ()  # the added runs that FAILED
-
-
-@dataclass(frozen=True)
-class DiffReport:
-    base: Side
-    head: Side
-    experiments: tuple[ExperimentDiff, ...]
-    registry: tuple[RegistryChange, ...] = ()  # models registered, promoted (review/models_diff.py)
-
+__all__ = [  # the report's types live in diff_report; importing them from here keeps working
+    "WORKING_TREE",
+    "DiffReport",
+    "ExperimentDiff",
+    "FailedRun",
+    "MetricChange",
+    "ParamChange",
+    "RunRef",
+    "Side",
+    "Tolerance",
+    "Verdict",
+    "base_revision",
+    "change_text",
+    "diff",
+    "experiment_diff",
+    "metric_change",
+    "number",
+    "parse_gate",
+    "worse_changes",
+]
 
 # -- building the report --------------------------------------------------------------------
 
@@ -118,6 +83,7 @@ def diff(
     gates: Sequence[str] = (),
     all_experiments: bool = False,
     warn: Callable[[str], None] | None = None,
+    incremental: bool = True,
 ) -> DiffReport:
     """Compare the runs of ``base`` with those of ``head`` (None: the working tree).
 
@@ -126,13 +92,46 @@ def diff(
     ``all_experiments``; ``experiments`` and ``metrics`` narrow the report.  Each of
     ``metrics`` and ``gates`` (the metrics of ``--fail-if-worse``) must be one that some run
     of either side has, else :class:`~gittrack.errors.UnknownKeyError` names the nearest.
+
+    Between two commits the report is made from the run directories that changed
+    (:mod:`gittrack.review.diff_changes`); ``incremental=False`` compares the whole frames,
+    which give the same report (the tests compare the two).
     """
     from gittrack.query.revision import store_prefix
-    from gittrack.query.search import search
 
     root, _prefix = store_prefix(store)
     base_side = _base_side(root, base, head, config)
     head_side = Side(head, git.resolve_revision(root, head)) if head else Side(WORKING_TREE, None)
+    if incremental and head_side.commit is not None:
+        from gittrack.review.diff_changes import changes_report
+
+        found = changes_report(
+            store, base=base_side, head=head_side, config=config, experiments=experiments,
+            metrics=metrics, gates=gates, all_experiments=all_experiments, warn=warn or _warn,
+        )  # fmt: skip
+        if found is not None:
+            return found
+    return _frame_diff(
+        store, base_side, head_side, config=config, experiments=experiments, metrics=metrics,
+        gates=gates, all_experiments=all_experiments, warn=warn,
+    )  # fmt: skip
+
+
+def _frame_diff(
+    store: Path,
+    base_side: Side,
+    head_side: Side,
+    *,
+    config: Config,
+    experiments: Sequence[str],
+    metrics: Sequence[str],
+    gates: Sequence[str],
+    all_experiments: bool,
+    warn: Callable[[str], None] | None,
+) -> DiffReport:
+    """The diff from the whole runs frame of each side."""
+    from gittrack.query.search import search
+
     sides = [
         search(store, experiments=list(experiments) or None, rev=s.commit, warn=warn)
         for s in (base_side, head_side)
@@ -142,13 +141,13 @@ def diff(
     keys.check_known(metrics, known, option="--metric", what="metric", where=where)
     keys.check_known(gates, known, option="--fail-if-worse", what="metric", where=where)
     names = sorted(set(sides[0]["experiment_id"]) | set(sides[1]["experiment_id"]))
-    errors = failed_errors(store, head_side.commit, sides[0], sides[1])
     found = []
     for name in names:
         parts = [frame[frame["experiment_id"] == name] for frame in sides]
-        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics, errors=errors)
+        exp = experiment_diff(name, parts[0], parts[1], config=config, metrics=metrics)
         if all_experiments or exp.added or exp.removed:
             found.append(exp)
+    found = with_errors(store, head_side.commit, found)
     changes = registry_diff(
         store, base=str(base_side.commit), head=head_side.commit, config=config, warn=warn
     )
@@ -224,10 +223,7 @@ def _metric_names(base: pd.DataFrame, head: pd.DataFrame, config: Config, wanted
         for c in frame.columns
         if c.startswith("metrics.") and frame[c].notna().any()
     }
-    if wanted:
-        present &= set(wanted)
-    configured = [str(m) for m in (config.get("metrics") or {}) if m in present]
-    return configured + sorted(present - set(configured))
+    return metric_names(present, config, wanted)
 
 
 def _best(frame: pd.DataFrame, metric: str, way: Direction) -> pd.Series[Any] | None:
@@ -247,62 +243,12 @@ def _metric_change(metric: str, base: pd.DataFrame, head: pd.DataFrame, way: Dir
         way,
         base=None if old is None else (_ref(old), float(old[column])),
         head=None if new is None else (_ref(new), float(new[column])),
-        params=() if old is None or new is None else _param_changes(old, new),
+        params=() if old is None or new is None else param_changes(old, new),
     )
 
 
 def _ref(row: pd.Series[Any]) -> RunRef:
     return RunRef(str(row["run_id"]), str(row["run_name"]))
-
-
-def _param_changes(base: pd.Series[Any], head: pd.Series[Any]) -> tuple[ParamChange, ...]:
-    keys = sorted({k for row in (base, head) for k in row.index if k.startswith("params.")})
-    changes = []
-    for key in keys:
-        old, new = _present(base.get(key)), _present(head.get(key))
-        if old != new or type(old) is not type(new):
-            changes.append(ParamChange(key[len("params.") :], old, new))
-    return tuple(changes)
-
-
-def _present(value: Any) -> Any:
-    """None for a param a run does not have (absent column, None or NaN from the frame)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
-
-
-def metric_change(
-    metric: str,
-    way: Direction,
-    *,
-    base: tuple[RunRef, float] | None,
-    head: tuple[RunRef, float] | None,
-    params: tuple[ParamChange, ...] = (),
-) -> MetricChange:
-    """A :class:`MetricChange` with change, relative change and verdict worked out."""
-    change = relative = None
-    verdict: Verdict = "new" if base is None else "unchanged"
-    if base is not None and head is not None:
-        change = head[1] - base[1]
-        relative = change / abs(base[1]) if base[1] != 0 and math.isfinite(base[1]) else None
-        verdict = "same"
-        if is_better(head[1], base[1], way):
-            verdict = "better"
-        elif is_better(base[1], head[1], way):
-            verdict = "worse"
-    return MetricChange(
-        metric=metric,
-        direction=way,
-        base_run=base[0] if base else None,
-        base_value=base[1] if base else None,
-        head_run=head[0] if head else None,
-        head_value=head[1] if head else None,
-        change=change,
-        relative=relative,
-        verdict=verdict,
-        params=params,
-    )
 
 
 # -- the CI gate ----------------------------------------------------------------------------
@@ -370,6 +316,14 @@ def worse_changes(
                 f"({change_text(m)}), more than the tolerance {limit}"
             )
     return failures
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from gittrack.errors import GittrackWarning
+
+    warnings.warn(message, GittrackWarning, stacklevel=3)
 
 
 def number(value: float | None) -> str:

@@ -8,28 +8,22 @@ no errors (they are read only for the runs shown), so :func:`failed_errors` read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gittrack import git
 from gittrack.errors import CorruptRunError
 from gittrack.store import layout
 from gittrack.store.reader import parse_meta
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 Error = Mapping[str, str | None]
+_FEW = 200  # run directories worth naming to git one by one
 
 
-def failed_errors(store: Path, commit: str | None, base: pd.DataFrame, head: pd.DataFrame) -> dict[str, str]:
-    """:func:`error_line` of every run ``head`` adds to ``base`` that FAILED, by run id;
-    ``head`` is read at ``commit`` (None: the working tree)."""
-    added = head[~head["run_id"].isin(set(base["run_id"])) & (head["status"] == "FAILED")]
-    return {
-        r: error_line(e) for r, e in read_errors(store, commit, [str(r) for r in added["run_id"]]).items()
-    }
+def failed_errors(store: Path, commit: str | None, run_ids: Collection[str]) -> dict[str, str]:
+    """:func:`error_line` of each of ``run_ids`` (runs a diff's head adds that FAILED), by
+    run id, read at ``commit`` (None: the working tree)."""
+    return {r: error_line(e) for r, e in read_errors(store, commit, sorted(set(run_ids))).items()}
 
 
 def read_errors(store: Path, commit: str | None, run_ids: list[str]) -> dict[str, Error | None]:
@@ -43,7 +37,9 @@ def read_errors(store: Path, commit: str | None, run_ids: list[str]) -> dict[str
         from gittrack.query.revision import store_prefix
 
         root, prefix = store_prefix(store)
-        blobs = git.read_tree_files(root, commit, prefix, names=[layout.META])  # two git processes
+        # two git processes; a listing of just those runs unless so many that all is cheaper
+        within = sorted(run_ids) if len(run_ids) <= _FEW else []
+        blobs = git.read_tree_files(root, commit, prefix, names=[layout.META], within=within)
         texts = {r: blobs[f"{r}/{layout.META}"] for r in run_ids if f"{r}/{layout.META}" in blobs}
     found: dict[str, Error | None] = {}
     for run_id, text in texts.items():

@@ -11,7 +11,7 @@ Versions are matched by their file's uid, so a renumbered version is one version
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,24 @@ def registry_diff(
     head: str | None,
     config: Config,
     warn: Callable[[str], None] | None = None,
+    rows: Callable[[Collection[str]], dict[str, dict[str, Any]]] | None = None,
 ) -> list[RegistryChange]:
-    """The registry changes from ``base`` to ``head`` (None: the working tree)."""
-    from gittrack.query.search import search
+    """The registry changes from ``base`` to ``head`` (None: the working tree).  The runs
+    of the versions come from both sides' frames, or from ``rows`` (run id -> frame row,
+    the head's where it has the run) when given."""
     from gittrack.review.models import registry_at
 
     old = {m.name: m for m in registry_at(store, base)}
     new = {m.name: m for m in registry_at(store, head)}
     if not old and not new:
         return []
-    frames = [search(store, rev=rev, view="all", warn=warn) for rev in (base, head)]
-    runs = {row["run_id"]: row for frame in frames for row in frame.to_dict(orient="records")}
+    if rows is not None:
+        runs = rows({v.run_id for m in (*old.values(), *new.values()) for v in m.versions})
+    else:
+        from gittrack.query.search import search
+
+        frames = [search(store, rev=rev, view="all", warn=warn) for rev in (base, head)]
+        runs = {row["run_id"]: row for frame in frames for row in frame.to_dict(orient="records")}
     changes: list[RegistryChange] = []
     for name in sorted(set(old) | set(new)):
         changes += model_changes(name, old.get(name), new.get(name), runs, config)
