@@ -194,3 +194,81 @@ def test_small_stores_never_trust_their_stamps(tmp_path: Path) -> None:
     _settle(repo)
     _names(repo)
     assert not _trusted(repo)  # fewer runs than GITTRACK_INDEX_TRUST_FROM (20,000)
+
+
+# -- ls --rev from the revision's own index (query/revision_index.py) -------------------------
+
+
+def test_ls_at_a_revision_without_pandas_is_the_pandas_table(tmp_path: Path) -> None:
+    import gittrack
+    from gittrack.store.writer import RunWriter
+
+    repo = make_repo(tmp_path / "repo")
+    store = repo / ".runs"
+    for i in range(6):
+        make_run(store, {**_spec(i, start=i), "experiment": f"e{i % 3}", "metrics": {"b": 0.5 * i},
+                         "deleted": i == 4})  # fmt: skip
+    damaged = sorted(p for p in store.iterdir() if not p.name.startswith("."))[1]
+    (damaged / layout.PARAMS).write_text("a: [1\n", encoding="utf-8")
+    live = make_run_running(store)
+    client = gittrack.MlflowClient(tracking_uri=str(store))
+    client.delete_experiment(client.get_experiment_by_name("e2").experiment_id)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "runs")
+    RunWriter.attach(live).finish("FINISHED")  # ended since: RUNNING at HEAD reads KILLED
+    cases: list[dict[str, Any]] = [
+        {},
+        {"limit": 2},
+        {"view": "all", "all_columns": True},
+        {"view": "deleted"},
+        {"experiments": ["e1"], "columns": ["params.a", "status"]},
+        {"experiments": ["nope"]},
+    ]
+    for query in cases:
+        for fmt in ("table", "json"):
+            search_module.clear_memory()
+            said: list[str] = []
+            fast = ls_table(store, rev="HEAD", exact=fmt == "json", warn=said.append, **query)
+            assert fast is not None, query
+            heard: list[str] = []
+            slow = ls(store, rev="HEAD", exact=fmt == "json", warn=heard.append, **query)
+            assert said == heard, query
+            assert render(fast, fmt, width=200) == render(slow, fmt, width=200), query
+    assert any("skipping run" in m for m in said)  # the damaged run is warned about every time
+    with pytest.raises(Exception, match=r"did you mean 'params\.a'"):
+        ls_table(store, rev="HEAD", columns=["params.aa"])
+    assert ls_table(store, rev="HEAD", filter_string="params.a > 1") is None  # the frame answers
+
+
+def make_run_running(store: Path) -> Path:
+    from gittrack.store import context, ids
+    from gittrack.store.layout import Meta
+    from gittrack.store.writer import RunWriter
+
+    meta = Meta(run_id=ids.new_run_id(), name="live", experiment="e0", status="RUNNING",
+                start_time=1_700_000_000_009, host=context.host(), pid=os.getpid())  # fmt: skip
+    writer = RunWriter.create(store, meta, new_id=ids.new_run_id)
+    writer.log_params({"a": 9})
+    writer.close()
+    return writer.run_dir
+
+
+def test_the_cli_lists_a_revision_without_pandas(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    for i in range(3):
+        make_run(repo / ".runs", _spec(i, start=i))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "runs")
+    code = (
+        "import sys\nfrom gittrack.cli import cli\n"
+        "try:\n    cli(['ls', '--rev', 'HEAD', '-n', '2'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    outputs = []
+    for _ in range(2):  # the first builds the revision's index; neither needs pandas
+        command = [sys.executable, "-c", code]
+        done = subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True)
+        assert done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 6  # header (2 lines), rule, 2 runs, flag

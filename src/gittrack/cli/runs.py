@@ -137,8 +137,8 @@ def ls_command(
         "warn": warn,
     }
     frame: Table | None = None
-    if group_by is None and parent is None and rev is None and fmt != "csv":  # no pandas
-        frame = ls_table(obj.store(), **query)
+    if group_by is None and parent is None and fmt != "csv":  # no pandas
+        frame = ls_table(obj.store(), rev=rev, **query)
     if frame is None:
         frame = ls(obj.store(), group_by=group_by, agg=agg, parent=parent, rev=rev, **query)
     if frame.empty:

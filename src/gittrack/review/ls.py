@@ -98,16 +98,34 @@ def ls_table(
     columns: Sequence[str] | None = None,
     all_columns: bool = False,
     view: str = "active",
+    rev: str | None = None,
     exact: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> Table | None:
-    """:func:`ls` of the work tree (no grouping, no parent) as a :class:`Table` answered by the
-    run index without importing pandas; None when the index cannot answer (use :func:`ls`).
-    The same checks, warnings and cells as :func:`ls`."""
-    from gittrack.query.filter_parse import parse_order_by
+    """:func:`ls` (no grouping, no parent) as a :class:`Table` answered by the run index
+    without importing pandas; None when the index cannot answer (use :func:`ls`).  At a
+    revision: a listing with no filter, newest first, from the revision's own index
+    (:mod:`gittrack.query.revision_index`).  The same checks, warnings and cells as :func:`ls`."""
+    from gittrack.query.filter_parse import parse_filter, parse_order_by
     from gittrack.query.search import search_records
 
     order_keys = parse_order_by(order_by)
+    if rev is not None:
+        if order_keys or parse_filter(filter_string) is not None:
+            return None
+        listed = _revision_listing(store, rev, experiments, view, limit, warn or _warn)
+        if listed is None:
+            return None
+        rows, store_columns, any_run, known = listed
+        if any_run:
+            _check_keys(
+                known, order_keys=[], columns=columns, group_by=None, filter_string="",
+                where=keys.scope_text(experiments, rev), warn=warn or _warn,
+            )  # fmt: skip
+        return display_rows(
+            rows, store_columns, columns=columns, all_columns=all_columns, exact=exact,
+            stage=view == "all", only_columns=True,
+        )  # fmt: skip
     found = _indexed_keys(store, experiments, view, warn or _warn)
     if found is None:
         return None
@@ -126,6 +144,35 @@ def ls_table(
         got[0], got[1], columns=columns, all_columns=all_columns, exact=exact, stage=view == "all",
         only_columns=True,
     )  # fmt: skip
+
+
+def _revision_listing(
+    store: Path, rev: str, experiments: Sequence[str] | None, view: str, limit: int | None,
+    warn: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], list[str], bool, set[str]] | None:  # fmt: skip
+    """The newest runs at ``rev`` from its index, built from the revision's rows the first time."""
+    from gittrack import git
+    from gittrack.query import revision_index
+    from gittrack.query.revision import store_prefix
+
+    root, prefix = store_prefix(store)
+    sha = git.resolve_revision(root, rev)
+    tree = git.tree_id(root, sha, prefix)
+    if tree is None:
+        return None
+    query = {"experiments": experiments, "view": view, "limit": limit, "warn": warn}
+    found = revision_index.listing(store, tree, **query)  # type: ignore[arg-type]
+    if found is None:
+        from gittrack.query.revision_cache import rows_at
+
+        notes: list[str] = []
+        rows, deleted = rows_at(store, sha, notes.append)
+        revision_index.build(store, tree, rows, deleted, notes)
+        found = revision_index.listing(store, tree, **query)  # type: ignore[arg-type]
+        if found is None:
+            for message in notes:  # the frame's path would say them: say them here
+                warn(message)
+    return found
 
 
 def _indexed_keys(
