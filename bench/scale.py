@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -78,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
         m.SAVE = save
-        result["gittrack"][str(n)] = m.Saved()  # filled (and saved) one measurement at a time
+        kept = result["gittrack"].get(str(n), {}) if args.only else {}
+        result["gittrack"][str(n)] = m.Saved(kept)  # filled (and saved) one measurement at a time
         measure_gittrack(args, gt, home, n, result["gittrack"][str(n)])
-        if args.mlflow_python:
+        if args.mlflow_python and not args.only:
             result["mlflow"][str(n)] = m.Saved()
             measure_mlflow(args, home, n, result["mlflow"][str(n)])
         save()
@@ -111,6 +113,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-mlflow", action="store_true", help="skip MLflow's SQLite store")
     p.add_argument("--no-ui", action="store_true", help="skip gittrack ui")
     p.add_argument("--build-only", action="store_true", help="build (or find) the stores, measure nothing")
+    p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated result keys to measure again (e.g. search_filter,ui), keeping the"
+        " others of --out (with --append); default: every measurement",
+    )
     p.add_argument("--append", action="store_true", help="add these sizes to the results already in --out")
     args = p.parse_args(argv)
     if args.no_mlflow or not args.mlflow_python.exists():
@@ -251,48 +259,54 @@ def measure_gittrack(
     def clear() -> None:
         m.clear_caches(repo)
 
-    res["ls_cold"] = m.measure("ls -n 20, cold", rc, lambda: cli("ls", "-n", "20"), t, clear)
-    res["ls_warm"] = m.measure("ls -n 20, warm", r, lambda: cli("ls", "-n", "20"), t)
-    res["ls_filter_warm"] = m.measure(
-        "ls -f, warm", r, lambda: cli("ls", "-n", "20", "-f", scale_data.FILTER), t
-    )
-    res["ls_rev"] = m.measure(
-        "ls --rev HEAD -n 5",
-        rc,
-        lambda: {
-            "first": cli("ls", "--rev", "HEAD", "-n", "5"),
-            "second": cli("ls", "--rev", "HEAD", "-n", "5"),
-        },
-        t,
-        clear,
-    )
-    diff = home / "diff"
-    res["diff"] = m.measure(
-        "diff HEAD~1 HEAD",
-        rc,
-        lambda: {
-            "first": cli("diff", "HEAD~1", "HEAD", cwd=diff),
-            "second": cli("diff", "HEAD~1", "HEAD", cwd=diff),
-        },
-        t,
-        lambda: m.clear_caches(diff),
-    )
-    res["check"] = m.measure("check", r, lambda: cli("check"), t)
+    only = set(args.only.split(",")) if args.only else None
+
+    def want(key: str) -> bool:
+        return only is None or key in only
+
+    reads: dict[str, tuple[str, int, Callable[[], Any], Callable[[], None] | None]] = {
+        "ls_cold": ("ls -n 20, cold", rc, lambda: cli("ls", "-n", "20"), clear),
+        "ls_warm": ("ls -n 20, warm", r, lambda: cli("ls", "-n", "20"), None),
+        "ls_filter_warm": ("ls -f, warm", r, lambda: cli("ls", "-n", "20", "-f", scale_data.FILTER), None),
+        "ls_rev": (
+            "ls --rev HEAD -n 5",
+            rc,
+            lambda: {
+                "first": cli("ls", "--rev", "HEAD", "-n", "5"),
+                "second": cli("ls", "--rev", "HEAD", "-n", "5"),
+            },
+            clear,
+        ),
+        "diff": (
+            "diff HEAD~1 HEAD",
+            rc,
+            lambda: {
+                "first": cli("diff", "HEAD~1", "HEAD", cwd=home / "diff"),
+                "second": cli("diff", "HEAD~1", "HEAD", cwd=home / "diff"),
+            },
+            lambda: m.clear_caches(home / "diff"),
+        ),
+        "check": ("check", r, lambda: cli("check"), None),
+    }
     for kind in ("filter", "top20", "all"):
-        res[f"search_{kind}"] = m.measure(
+        reads[f"search_{kind}"] = (
             f"search_runs {kind}",
             rc,
             lambda kind=kind: search(sys.executable, SEARCH, kind, repo, t, None),
-            t,
             clear,
         )
-    if not args.no_ui:
+    for key, (name, repeats, sample, prepare) in reads.items():
+        if want(key):
+            res[key] = m.measure(name, repeats, sample, t, prepare)
+    if not args.no_ui and want("ui"):
         res.update(measure_ui(args, gt, repo, n))
     # last: each needs a fresh copy of the uncommitted store, slow at 100,000 runs
     for name, cmd in (
         ("commit", [*gt, "commit", "--all-finished"]),
         ("git_add_commit", ["sh", "-c", "git add -A && git commit -q -m runs"]),
     ):
+        if not want(name):
+            continue
         res[name] = m.measure(
             name,
             1,

@@ -187,6 +187,38 @@ def test_a_trusted_store_misses_a_foreign_edit_until_the_store_is_touched(
     assert not _trusted(repo)  # after a check, the next query looks at every run again
 
 
+def test_a_new_cache_is_trusted_by_the_listing_of_run_directories(tmp_path: Path, trusting: None) -> None:
+    import shutil
+
+    repo = make_repo(tmp_path / "repo")
+    store = repo / ".runs"
+    make_run(store, _spec(1))
+    _names(repo)
+    _settle(repo)
+    shutil.rmtree(store / layout.CACHE_DIR)  # the store's own mtime is now too recent to trust
+    assert len(_names(repo)) == 1  # a cold build, recorded with the listing
+    clean = store / layout.CACHE_DIR / trust.STATE_FILE
+    assert json.loads(clean.read_text())["names"]
+    assert _trusted(repo)
+    (store / "20260101-000000-notarun").mkdir()  # a new directory: the listing differs
+    assert not _trusted(repo)
+    (store / "20260101-000000-notarun").rmdir()
+    assert _trusted(repo)
+
+    past = time.time_ns() - 10_000_000_000
+    os.utime(store, ns=(past, past))  # as if the cache had been made 10 s ago
+    assert _trusted(repo)  # the store's stamp is settled now: recorded in place of the listing
+    saved = json.loads(clean.read_text())
+    assert saved["names"] is None and saved["stamps"]["store"] == [
+        store.stat().st_ino,
+        past,
+        store.stat().st_size,
+    ]
+    make_run(store, _spec(2, start=1))
+    assert not _trusted(repo)
+    assert len(_names(repo)) == 2
+
+
 def test_small_stores_never_trust_their_stamps(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     make_run(repo / ".runs", _spec(1))

@@ -158,7 +158,7 @@ def refresh(store: Path, warn: Callable[[str], None]) -> bool:
         if settled:
             _clean[store] = (_stamp(_path(store)), sigs)
     if settled and len(sigs) >= trust.trust_from():
-        trust.save(store, before, _stamp(_path(store)), len(sigs))
+        trust.save(store, before, _stamp(_path(store)), list(sigs))
     return complete
 
 

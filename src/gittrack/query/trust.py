@@ -19,17 +19,21 @@ answers without listing the run directories.  What it cannot see is a tool other
 gittrack and git writing into an existing run directory (an editor, ``sed -i``, rsync):
 ``touch <store>`` (or ``gittrack check``, or removing ``.cache``) makes the next query
 look at every run again.  Stamps recorded within :data:`SETTLE_NS` of their own mtime are
-not trusted (a change in the same clock tick would leave the mtime as it was).
+not trusted (a change in the same clock tick would leave the mtime as it was), except the
+store directory's own: after its cache folder was made or removed, the names of its run
+directories (one ``scandir``, no stat) stand in for it until it settles.
 ``GITTRACK_INDEX_TRUST_FROM`` sets the threshold (``0``: always trust; a huge number: never).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from gittrack.git import git_state_files
 from gittrack.store import cache, layout
@@ -54,11 +58,16 @@ def trust_from() -> int:
 def stamps(store: Path, *, create: bool = False) -> Stamps:
     """The stamps (inode, mtime ns, size) of what can change a run, taken *before* a scan.
 
-    ``create``: make the change mark if the cache folder (made by an older gittrack) has none."""
+    ``create``: make the cache folder and its change mark if there are none (a cache
+    folder made by an older gittrack has no mark): writers touch the mark only when it
+    exists, so it must be there before the scan the stamps stand for."""
     mark = store / layout.CACHE_DIR / layout.CHANGED_MARK
-    if create and not mark.exists() and mark.parent.is_dir():
+    if create and not mark.exists() and store.is_dir():
         with contextlib.suppress(OSError):
-            cache.make_change_mark(mark.parent)
+            if mark.parent.is_dir():
+                cache.make_change_mark(mark.parent)
+            else:
+                cache.ensure_cache_dir(store)
     paths = {"store": store, "mark": mark}
     root = _root(store)
     if root is not None:
@@ -80,13 +89,25 @@ def trusted(store: Path, index_stamp: tuple[int, int, int] | None) -> bool:
         return False
     now = stamps(store)
     now.pop("taken")
+    names = saved.get("names")
+    if names is not None:  # the store's own stamp was too recent: compare its listing instead
+        store_stamp = now.pop("store")
+        if names != _names_digest(run_names(store)):
+            return False
+        if not all(saved["stamps"].get(name) == value for name, value in now.items()):
+            return False
+        if store_stamp is not None and time.time_ns() - store_stamp[1] >= SETTLE_NS:
+            _write(store, {**saved, "stamps": {**saved["stamps"], "store": store_stamp}, "names": None})
+        return True
     return all(saved["stamps"].get(name) == value for name, value in now.items())
 
 
-def save(store: Path, before: Stamps, index_stamp: tuple[int, int, int] | None, runs: int) -> None:
-    """Record that the index (file stamp ``index_stamp``) held every one of ``runs`` runs as
-    they were when ``before`` was taken; best effort.  Stamps too recent to be settled are
-    left out, so they never compare equal."""
+def save(store: Path, before: Stamps, index_stamp: tuple[int, int, int] | None, names: list[str]) -> None:
+    """Record that the index (file stamp ``index_stamp``) held every run of the store as it
+    was when ``before`` was taken, the run directories ``names`` (as :func:`run_names`
+    lists them); best effort.  A stamp too recent to be settled is not recorded, except the
+    store's own (its cache folder was just made or removed): then the next query compares
+    the listing of run directories instead, which is what that stamp stands for."""
     if index_stamp is None:
         return
     taken = (before.get("taken") or [0])[0]
@@ -95,10 +116,18 @@ def save(store: Path, before: Stamps, index_stamp: tuple[int, int, int] | None, 
         for name, value in before.items()
         if name != "taken" and (value is None or taken - value[1] >= SETTLE_NS)
     }
-    if len(settled) != len(before) - 1 or settled.get("mark") is None:
+    unsettled = set(before) - set(settled) - {"taken"}
+    if unsettled - {"store"} or settled.get("mark") is None:
         return  # something changed just now (or no mark to watch): check every run next time
+    body: dict[str, Any] = {"version": VERSION, "runs": len(names), "index": list(index_stamp)}
+    body["stamps"] = settled
+    if unsettled:
+        body["names"] = _names_digest(names)
+    _write(store, body)
+
+
+def _write(store: Path, body: dict[str, Any]) -> None:
     folder = store / layout.CACHE_DIR
-    body = {"version": VERSION, "runs": runs, "index": list(index_stamp), "stamps": settled}
     tmp = folder / f"{STATE_FILE}.{os.getpid()}"
     with contextlib.suppress(OSError):
         tmp.write_text(json.dumps(body), encoding="utf-8")
@@ -119,6 +148,22 @@ def restamp(store: Path, old: tuple[int, int, int] | None, new: tuple[int, int, 
         os.replace(tmp, path)
     except (OSError, ValueError, AttributeError):
         return
+
+
+def run_names(store: Path) -> list[str]:
+    """The store's run directories, as the index lists them (no stat: the entries' types)."""
+    try:
+        with os.scandir(store) as entries:
+            return [
+                e.name for e in entries
+                if not e.name.startswith(".") and e.name not in layout.RESERVED and e.is_dir()
+            ]  # fmt: skip
+    except OSError:
+        return []
+
+
+def _names_digest(names: list[str]) -> str:
+    return hashlib.sha1("\n".join(sorted(names)).encode(), usedforsecurity=False).hexdigest()
 
 
 def forget(store: Path) -> None:
