@@ -64,7 +64,8 @@ def test_ls_parent_lists_exactly_the_children(family: dict[str, str], in_repo: P
         ("t0", family["parent"], "0.5"),
     ]
     # -n counts children, not runs; by id prefix, with a filter, and at a revision
-    assert list(ls(in_repo / ".runs", parent=family["parent"][:18], limit=1, exact=True)["name"]) == ["t2"]
+    # a prefix with 8 of the id's 12 random hex digits: unique among runs of one second
+    assert list(ls(in_repo / ".runs", parent=family["parent"][:24], limit=1, exact=True)["name"]) == ["t2"]
     filtered = ls(in_repo / ".runs", parent="parent", filter_string="metrics.val_loss > 0.4", exact=True)
     assert list(filtered["name"]) == ["t0"]
     git(in_repo, "add", "-A")

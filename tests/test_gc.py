@@ -52,7 +52,7 @@ def test_rm_hides_a_run_and_restore_brings_it_back(runs: dict[str, str], repo: P
     assert listed("--deleted") == ["drop"]
     assert listed("--all") == ["drop", "drop-too", "keep"]
 
-    result = invoke("restore", drop[:18])
+    result = invoke("restore", drop[:24])  # a prefix unique among runs of one second
     assert result.exit_code == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", f"restored {drop}\n")
     assert stage(repo, drop) == "active"
