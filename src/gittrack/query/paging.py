@@ -11,11 +11,12 @@ lists with the same filter and order, at the same positions.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from gittrack.query.search import whole_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,7 +57,7 @@ def search_page(
     from gittrack.query import filter as filt
     from gittrack.query import indexed, search
 
-    offset, limit = _whole(offset, "offset"), _whole(limit, "limit")
+    offset, limit = whole_number(offset, "offset"), whole_number(limit, "limit")
     if view not in search.VIEWS:
         raise ValueError(f"view {view!r} is not one of {', '.join(search.VIEWS)}")
     keys = filt.parse_order_by(order_by)  # syntax errors surface before any reading
@@ -84,14 +85,3 @@ def search_page(
     present = [c for c, has in zip(whole.columns, filled, strict=True) if has and c.startswith(_KEYED)]
     shown = whole.iloc[offset : offset + limit].reset_index(drop=True)
     return Page(shown, len(whole), offset, present)
-
-
-def _whole(value: int, name: str) -> int:
-    """``value`` checked before any reading: a whole number, 0 or more."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = -1
-    if number < 0 or isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number, 0 or more, not {value!r}")
-    return number

@@ -67,23 +67,12 @@ def snapshot_at(
     for run_id in sorted(files):
         found = files[run_id]
         location = f"{rev}:{prefix}/{run_id}"
-        if layout.META not in found:
-            warn(f"skipping run {run_id}: {location}/{layout.META}: missing")
-            continue
         histories = committed.get(run_id) or _histories(root, sha, f"{prefix}/{run_id}", location)
-        try:
-            records.append(
-                parse_record(
-                    location,
-                    found[layout.META],
-                    found.get(layout.PARAMS, b""),
-                    found.get(layout.TAGS, b""),
-                    histories,
-                    inputs_text=found.get(layout.INPUTS, b""),
-                )
-            )
-        except (CorruptRunError, UnicodeDecodeError) as exc:
-            warn(f"skipping run {run_id}: {exc}")
+        record, problem = _parse_record(run_id, location, found, histories)
+        if record is None:
+            warn(problem)
+        else:
+            records.append(record)
     return records, experiments.replay_all(events, warn)
 
 
@@ -125,6 +114,14 @@ def _parse_chunk(items: list[tuple[str, str, dict[str, bytes]]]) -> list[Parsed]
 def _parse_one(
     run_id: str, location: str, found: dict[str, bytes], histories: Callable[[], Histories]
 ) -> tuple[dict[str, Any] | None, str]:
+    record, problem = _parse_record(run_id, location, found, histories)
+    return (None, problem) if record is None else (record_row(record), "")
+
+
+def _parse_record(
+    run_id: str, location: str, found: dict[str, bytes], histories: Callable[[], Histories]
+) -> tuple[RunRecord | None, str]:
+    """The run of one directory's files at a revision, or None and the warning to give."""
     if layout.META not in found:
         return None, f"skipping run {run_id}: {location}/{layout.META}: missing"
     try:
@@ -138,7 +135,7 @@ def _parse_one(
         )
     except (CorruptRunError, UnicodeDecodeError) as exc:
         return None, f"skipping run {run_id}: {exc}"
-    return record_row(record), ""
+    return record, ""
 
 
 def _summary_files(

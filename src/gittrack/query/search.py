@@ -284,15 +284,18 @@ def experiment_starts(store: Path) -> dict[str, int]:
 
 def _limit(max_results: int | None) -> int | None:
     """``max_results`` checked before any reading: a negative ``head()`` would drop runs."""
-    if max_results is None:
-        return None
+    return None if max_results is None else whole_number(max_results, "max_results")
+
+
+def whole_number(value: int, name: str) -> int:
+    """``value`` checked before any reading: a whole number, 0 or more (not a bool)."""
     try:
-        limit = operator.index(max_results)
+        number = operator.index(value)
     except TypeError:
-        limit = -1
-    if limit < 0 or isinstance(max_results, bool):
-        raise ValueError(f"max_results must be a whole number, 0 or more, not {max_results!r}")
-    return limit
+        number = -1
+    if number < 0 or isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return number
 
 
 def _warn(message: str) -> None:
